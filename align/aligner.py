@@ -1,0 +1,570 @@
+"""Sentence alignment: a linear-time dynamic programme over bead types.
+
+The search is coarse-to-fine (as in Vecalign): blocks of sentences are
+aligned first, and the sentence-level DP only looks inside a band around the
+coarse path, so time and memory grow linearly with document length. Every
+candidate bead is scored as a weighted sum of evidence features (embedding
+similarity with a margin against neighbours, a length model estimated from
+the documents themselves, lexical and number agreement, paragraph
+structure); the weights are learned from gold alignments (see ``train``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .model import Alignment, Bead
+
+NEG = -1e9
+WEIGHTS_FILE = Path(__file__).with_name("weights.json")
+
+
+@dataclass(frozen=True)
+class AlignConfig:
+    """Search settings. ``max_side`` caps sentences per side of a bead."""
+
+    max_side: int = 4
+    max_total: int = 5
+    band: int = 8
+    coarse_limit: int = 600
+    neighbours: int = 4
+    weights: dict[str, float] | None = None
+
+    def bead_types(self) -> list[tuple[int, int]]:
+        types = [(0, 1), (1, 0)]
+        for a in range(1, self.max_side + 1):
+            for b in range(1, self.max_side + 1):
+                if a + b <= self.max_total:
+                    types.append((a, b))
+        return types
+
+
+@dataclass
+class Evidence:
+    """Per-sentence inputs of the aligner, all aligned by sentence index.
+
+    ``src_span_vecs[a][i]`` is the vector of the span of ``a`` sentences ending
+    before sentence ``i`` (row ``i`` of an (n+1, d) array); spans of 1 are
+    the sentence vectors. ``pair_bonus`` is an optional (i, j) -> score of
+    extra pairwise evidence (lexical, numbers) for single sentences, summed
+    over the sentences of a bead.
+    """
+
+    src_vecs: np.ndarray
+    tgt_vecs: np.ndarray
+    src_lens: np.ndarray
+    tgt_lens: np.ndarray
+    src_par_start: np.ndarray | None = None
+    tgt_par_start: np.ndarray | None = None
+    src_span_vecs: dict[int, np.ndarray] = field(default_factory=dict)
+    tgt_span_vecs: dict[int, np.ndarray] = field(default_factory=dict)
+    pair_fn: Callable[[int, np.ndarray], np.ndarray] | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.src_vecs)
+
+    @property
+    def m(self) -> int:
+        return len(self.tgt_vecs)
+
+
+FEATURES = ["cos", "margin", "len", "lex", "num", "par", "local", "cos_lp"]
+
+
+def type_name(a: int, b: int) -> str:
+    return f"t{a}{b}"
+
+
+@lru_cache(maxsize=1)
+def default_weights() -> dict[str, float]:
+    """Weights learned from gold alignments (``align/weights.json``)."""
+    if WEIGHTS_FILE.exists():
+        return json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))["weights"]
+    return _prior_weights()
+
+
+def _prior_weights() -> dict[str, float]:
+    """Hand-set starting point used before any training."""
+    w = {"cos": 1.0, "margin": 2.0, "len": 0.1, "lex": 0.5, "num": 0.3, "par": 0.2}
+    for a, b in AlignConfig().bead_types():
+        n = a + b
+        w[type_name(a, b)] = -0.3 * max(n - 2, 0)
+        w[f"{type_name(a, b)}:cos"] = 0.0
+    w[type_name(0, 1)] = -0.1
+    w[type_name(1, 0)] = -0.1
+    w["skip_best"] = -1.0
+    return w
+
+
+# ---------------------------------------------------------------- evidence ---
+
+
+def span_vectors(vecs: np.ndarray, max_side: int, given: dict[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
+    """Vectors for every run of 1..max_side consecutive sentences.
+
+    Row i of the array for length a is the normalised sum of sentences
+    i-a..i-1; runs supplied in ``given`` (real embeddings of concatenated
+    text) take precedence. Summing is what lets us embed each sentence once.
+    """
+    n, d = vecs.shape
+    csum = np.zeros((n + 1, d), dtype=np.float64)
+    np.cumsum(vecs, axis=0, out=csum[1:])
+    out: dict[int, np.ndarray] = {}
+    for a in range(1, max_side + 1):
+        arr = np.zeros((n + 1, d), dtype=np.float32)
+        if given and a in given:
+            arr[:] = given[a]
+        elif a <= n:
+            s = csum[a:] - csum[:-a]
+            norms = np.linalg.norm(s, axis=1, keepdims=True)
+            arr[a:] = s / np.where(norms == 0, 1, norms)
+        out[a] = arr
+    return out
+
+
+def neighbour_means(sim: np.ndarray, k: int) -> np.ndarray:
+    """Mean of each row's k best similarities: the 'hubness' a margin removes."""
+    if sim.shape[1] == 0:
+        return np.zeros(sim.shape[0], dtype=np.float32)
+    k = max(1, min(k, sim.shape[1]))
+    part = np.partition(sim, sim.shape[1] - k, axis=1)[:, -k:]
+    return part.mean(axis=1).astype(np.float32)
+
+
+def length_params(src_lens: np.ndarray, tgt_lens: np.ndarray) -> float:
+    """Target/source length ratio of this document pair: the length prior's centre."""
+    s = float(np.sum(src_lens)) + 1.0
+    t = float(np.sum(tgt_lens)) + 1.0
+    return float(np.log(t / s))
+
+
+# ------------------------------------------------------------------- band ---
+
+
+@dataclass(frozen=True)
+class Band:
+    """Allowed target columns [lo[i], hi[i]) for each DP row i (0..n)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+
+    @property
+    def width(self) -> int:
+        return int(np.max(self.hi - self.lo))
+
+
+def full_band(n: int, m: int) -> Band:
+    return Band(np.zeros(n + 1, dtype=np.int64), np.full(n + 1, m + 1, dtype=np.int64))
+
+
+def band_from_path(path: Sequence[tuple[int, int]], n: int, m: int, radius: int) -> Band:
+    """Band of +-radius sentences around a monotone path of (i, j) points."""
+    lo = np.full(n + 1, m + 1, dtype=np.int64)
+    hi = np.zeros(n + 1, dtype=np.int64)
+    pts = list(path)
+    for (i0, j0), (i1, j1) in zip(pts, pts[1:]):
+        for i in range(i0, i1 + 1):
+            lo[i] = min(lo[i], j0)
+            hi[i] = max(hi[i], j1 + 1)
+    i_last, j_last = pts[-1]
+    lo[i_last] = min(lo[i_last], j_last)
+    hi[i_last] = max(hi[i_last], j_last + 1)
+    # dilate along rows and columns
+    lo_d = lo.copy()
+    hi_d = hi.copy()
+    for r in range(1, radius + 1):
+        lo_d[r:] = np.minimum(lo_d[r:], lo[:-r])
+        lo_d[:-r] = np.minimum(lo_d[:-r], lo[r:])
+        hi_d[r:] = np.maximum(hi_d[r:], hi[:-r])
+        hi_d[:-r] = np.maximum(hi_d[:-r], hi[r:])
+    lo_d = np.clip(lo_d - radius, 0, m)
+    hi_d = np.clip(hi_d + radius, 1, m + 1)
+    # monotone, so every DP predecessor lies inside the band of its row
+    lo_d = np.minimum.accumulate(lo_d[::-1])[::-1]
+    hi_d = np.maximum.accumulate(hi_d)
+    lo_d[0] = 0
+    hi_d[n] = m + 1
+    return Band(lo_d, hi_d)
+
+
+# --------------------------------------------------------------- features ---
+
+
+def bead_features(ev: Evidence, a: int, b: int, i: np.ndarray, j: np.ndarray, ctx: "ScoreContext") -> np.ndarray:
+    """Feature rows for beads of type (a, b) ending at DP cells (i, j).
+
+    The bead covers source sentences i-a..i-1 and target j-b..j-1. Shared by
+    the decoder (all band cells) and the trainer (gold and predicted beads),
+    so both always see the same evidence.
+    """
+    k = len(i)
+    f = np.zeros((k, len(FEATURES)), dtype=np.float32)
+    if a == 0 or b == 0:
+        return f
+    u = ev.src_span_vecs[a][i]
+    v = ev.tgt_span_vecs[b][j]
+    cos = np.einsum("kd,kd->k", u, v)
+    f[:, 0] = cos
+    hub = 0.5 * (_span_mean(ctx.src_hub_csum, i, a) + _span_mean(ctx.tgt_hub_csum, j, b))
+    f[:, 1] = cos - hub
+    ls = ctx.src_len_csum[i] - ctx.src_len_csum[i - a]
+    lt = ctx.tgt_len_csum[j] - ctx.tgt_len_csum[j - b]
+    x = np.log((lt + 1.0) / (ls + 1.0)) - ctx.log_ratio
+    f[:, 2] = -np.minimum(x * x, 9.0)
+    # local margin: a bead should fit better than the sentences just beside it
+    nb = (_neighbour_cos(u, ev.tgt_vecs, j - b - 1) + _neighbour_cos(u, ev.tgt_vecs, j)
+          + _neighbour_cos(v, ev.src_vecs, i - a - 1) + _neighbour_cos(v, ev.src_vecs, i))
+    f[:, 6] = cos - nb / 4
+    ratio = np.minimum(ls, lt * ctx.inv_ratio) / np.maximum(np.maximum(ls, lt * ctx.inv_ratio), 1.0)
+    f[:, 7] = cos * np.log2(1.0 + ratio)
+    if ctx.pair_table is not None:
+        pf = _block_pair_features(ctx.pair_table, a, b, i, j)
+        f[:, 3] = pf[:, 0]
+        f[:, 4] = pf[:, 1]
+    if ctx.src_par is not None and ctx.tgt_par is not None:
+        # a bead that spans a paragraph break on one side only is suspicious
+        ps = ctx.src_par[i - 1] - ctx.src_par[i - a]
+        pt = ctx.tgt_par[j - 1] - ctx.tgt_par[j - b]
+        f[:, 5] = -((ps > 0) != (pt > 0)).astype(np.float32)
+    return f
+
+
+def _neighbour_cos(u: np.ndarray, vecs: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """cos(u, vecs[idx]), 0 where idx falls outside the document."""
+    ok = (idx >= 0) & (idx < len(vecs))
+    out = np.zeros(len(idx), dtype=np.float32)
+    if ok.any():
+        out[ok] = np.einsum("kd,kd->k", u[ok], vecs[idx[ok]])
+    return out
+
+
+def _span_mean(csum: np.ndarray, end: np.ndarray, length: int) -> np.ndarray:
+    return (csum[end] - csum[end - length]) / length
+
+
+def _block_pair_features(table: "PairTable", a: int, b: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Pair evidence summed over every sentence pair of the bead."""
+    total = np.zeros((len(i), table.values.shape[2]), dtype=np.float32)
+    for da in range(a):
+        for db in range(b):
+            total += table.lookup(i - 1 - da, j - 1 - db)
+    return total
+
+
+@dataclass(frozen=True)
+class PairTable:
+    """Pairwise evidence for single sentences, stored only inside the band."""
+
+    lo: np.ndarray
+    values: np.ndarray  # (n, width, P)
+
+    @classmethod
+    def build(cls, fn: Callable[[int, np.ndarray], np.ndarray], band: "Band", n: int, m: int) -> "PairTable":
+        # sentence row s is used by DP rows s+1.. : take the union of their columns
+        lo = np.clip(band.lo[:n], 0, max(m - 1, 0))
+        hi = np.clip(band.hi[1 : n + 1], 0, m)
+        width = max(1, int(np.max(hi - lo)) if n else 1)
+        first = None
+        values = None
+        for s in range(n):
+            js = np.arange(lo[s], max(hi[s], lo[s]))
+            if len(js) == 0:
+                continue
+            row = np.asarray(fn(s, js), dtype=np.float32)
+            if values is None:
+                first = row.shape[1]
+                values = np.zeros((n, width, first), dtype=np.float32)
+            values[s, : len(js)] = row
+        if values is None:
+            values = np.zeros((max(n, 1), width, 2), dtype=np.float32)
+        return cls(lo=lo, values=values)
+
+    def lookup(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        n, width, p = self.values.shape
+        out = np.zeros((len(i), p), dtype=np.float32)
+        if n == 0:
+            return out
+        ii = np.clip(i, 0, n - 1)
+        k = j - self.lo[ii]
+        ok = (i >= 0) & (i < n) & (k >= 0) & (k < width) & (j >= 0)
+        out[ok] = self.values[ii[ok], k[ok]]
+        return out
+
+
+@dataclass
+class ScoreContext:
+    """Document-level statistics the features need, computed once."""
+
+    src_hub_csum: np.ndarray
+    tgt_hub_csum: np.ndarray
+    src_len_csum: np.ndarray
+    tgt_len_csum: np.ndarray
+    log_ratio: float
+    inv_ratio: float
+    src_best: np.ndarray
+    tgt_best: np.ndarray
+    src_par: np.ndarray | None
+    tgt_par: np.ndarray | None
+    pair_table: PairTable | None = None
+
+
+def _csum(x: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(x) + 1, dtype=np.float64)
+    np.cumsum(x, out=out[1:])
+    return out
+
+
+def score_context(ev: Evidence, band: Band, k: int) -> ScoreContext:
+    """Neighbour statistics within the band, where the real competitors are."""
+    n, m = ev.n, ev.m
+    src_hub = np.zeros(n, dtype=np.float32)
+    src_best = np.zeros(n, dtype=np.float32)
+    tgt_hub = np.zeros(m, dtype=np.float32)
+    tgt_best = np.zeros(m, dtype=np.float32)
+    if n and m:
+        # rows of the band are contiguous column ranges; process in chunks
+        tgt_acc = np.full((m, k), -1.0, dtype=np.float32)
+        for start in range(0, n, 256):
+            stop = min(n, start + 256)
+            lo = int(band.lo[start])
+            hi = int(min(m, band.hi[stop]))
+            hi = max(hi, lo + 1)
+            sim = ev.src_vecs[start:stop] @ ev.tgt_vecs[lo:hi].T
+            cols = np.arange(lo, hi)
+            inside = (cols[None, :] >= band.lo[start:stop, None] - 1) & (cols[None, :] < band.hi[start + 1 : stop + 1, None])
+            masked = np.where(inside, sim, -1.0)
+            src_hub[start:stop] = neighbour_means(masked, k)
+            src_best[start:stop] = masked.max(axis=1)
+            kk = min(k, masked.shape[0])
+            top = -np.sort(-masked, axis=0)[:kk].T  # (cols, kk)
+            merged = np.concatenate([tgt_acc[lo:hi], top], axis=1)
+            tgt_acc[lo:hi] = -np.sort(-merged, axis=1)[:, :k]
+        valid = tgt_acc > -1.0
+        tgt_hub = np.where(valid.any(axis=1), np.where(valid, tgt_acc, 0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1), 0).astype(np.float32)
+        tgt_best = np.where(valid.any(axis=1), tgt_acc[:, 0], 0).astype(np.float32)
+    par_s = None if ev.src_par_start is None else np.cumsum(ev.src_par_start).astype(np.int64)
+    par_t = None if ev.tgt_par_start is None else np.cumsum(ev.tgt_par_start).astype(np.int64)
+    return ScoreContext(
+        src_hub_csum=_csum(src_hub),
+        tgt_hub_csum=_csum(tgt_hub),
+        src_len_csum=_csum(ev.src_lens.astype(np.float64)),
+        tgt_len_csum=_csum(ev.tgt_lens.astype(np.float64)),
+        log_ratio=length_params(ev.src_lens, ev.tgt_lens),
+        inv_ratio=float(np.exp(-length_params(ev.src_lens, ev.tgt_lens))),
+        src_best=src_best,
+        tgt_best=tgt_best,
+        src_par=par_s,
+        tgt_par=par_t,
+        pair_table=PairTable.build(ev.pair_fn, band, n, m) if ev.pair_fn is not None and n and m else None,
+    )
+
+
+def bead_score_vector(w: dict[str, float], a: int, b: int) -> tuple[np.ndarray, float, float]:
+    """(feature weights, type bias, type-specific cos weight) for one bead type."""
+    vec = np.array([w.get(f, 0.0) for f in FEATURES], dtype=np.float32)
+    return vec, w.get(type_name(a, b), 0.0), w.get(f"{type_name(a, b)}:cos", 0.0)
+
+
+def skip_score(w: dict[str, float], a: int, b: int, ctx: ScoreContext, idx: np.ndarray) -> np.ndarray:
+    """Leaving a sentence unaligned costs more when it has a good match nearby."""
+    best = ctx.src_best[idx] if a == 1 else ctx.tgt_best[idx]
+    return w.get(type_name(a, b), 0.0) + w.get("skip_best", 0.0) * best
+
+
+def skip_features(a: int, b: int, ctx: ScoreContext, idx: int) -> dict[str, float]:
+    best = float(ctx.src_best[idx] if a == 1 else ctx.tgt_best[idx])
+    return {type_name(a, b): 1.0, "skip_best": best}
+
+
+def bead_feature_dict(ev: Evidence, ctx: ScoreContext, a: int, b: int, i: int, j: int) -> dict[str, float]:
+    """All features of one bead as a sparse dict: what the perceptron updates."""
+    if a == 0:
+        return skip_features(0, 1, ctx, j - 1)
+    if b == 0:
+        return skip_features(1, 0, ctx, i - 1)
+    f = bead_features(ev, a, b, np.array([i]), np.array([j]), ctx)[0]
+    out = {name: float(val) for name, val in zip(FEATURES, f)}
+    out[type_name(a, b)] = 1.0
+    out[f"{type_name(a, b)}:cos"] = float(f[0])
+    return out
+
+
+# --------------------------------------------------------------------- DP ---
+
+
+def decode(ev: Evidence, band: Band, ctx: ScoreContext, w: dict[str, float], types: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Best monotone path through the band; returns its (i, j) points.
+
+    Rows are processed one at a time; within a row, runs of 0-1 beads are
+    resolved with a running maximum so the inner loop stays in numpy.
+    """
+    n, m = ev.n, ev.m
+    lo, hi = band.lo, band.hi
+    width = band.width
+    D = np.full((n + 1, width), NEG, dtype=np.float64)
+    back = np.zeros((n + 1, width), dtype=np.int8)  # index into types, -1 for none
+    back.fill(-1)
+    type_ids = {t: k for k, t in enumerate(types)}
+    gap01 = (0, 1) in type_ids
+    w01 = w.get(type_name(0, 1), 0.0)
+    w_best = w.get("skip_best", 0.0)
+    scored = [(t, *bead_score_vector(w, *t)) for t in types if t[0] > 0]
+    for i in range(n + 1):
+        cols = np.arange(lo[i], hi[i])
+        width_i = len(cols)
+        best = np.full(width_i, NEG, dtype=np.float64)
+        arg = np.full(width_i, -1, dtype=np.int8)
+        if i == 0:
+            best[cols == 0] = 0.0
+        for (a, b), wf, bias, wcos in scored:
+            if i - a < 0:
+                continue
+            prev_row = i - a
+            pj = cols - b
+            ok = (pj >= lo[prev_row]) & (pj < hi[prev_row])
+            if b == 0:
+                ok &= True
+            else:
+                ok &= pj >= 0
+            if not ok.any():
+                continue
+            sel = np.nonzero(ok)[0]
+            prev = D[prev_row, pj[sel] - lo[prev_row]]
+            live = prev > NEG / 2
+            if not live.any():
+                continue
+            sel = sel[live]
+            prev = prev[live]
+            if b == 0:
+                s = skip_score(w, 1, 0, ctx, np.full(len(sel), i - 1))
+            else:
+                feats = bead_features(ev, a, b, np.full(len(sel), i), cols[sel], ctx)
+                s = feats @ wf + bias + wcos * feats[:, 0]
+            cand = prev + s
+            better = cand > best[sel]
+            best[sel[better]] = cand[better]
+            arg[sel[better]] = type_ids[(a, b)]
+        if gap01 and width_i:
+            # D[j] = max(best[j], D[j-1] + skip(j-1)): prefix max in closed form
+            skips = w01 + w_best * ctx.tgt_best[np.clip(cols - 1, 0, max(m - 1, 0))]
+            skips = np.where(cols >= 1, skips, NEG)
+            c = np.concatenate([[0.0], np.cumsum(skips[1:])])
+            shifted = best - c
+            run = np.maximum.accumulate(shifted)
+            total = run + c
+            use_gap = total > best + 1e-12
+            best = np.where(use_gap, total, best)
+            arg = np.where(use_gap, type_ids[(0, 1)], arg).astype(np.int8)
+        D[i, :width_i] = best
+        back[i, :width_i] = arg
+    # backtrack
+    path = [(n, m)]
+    i, j = n, m
+    while i > 0 or j > 0:
+        t = back[i, j - lo[i]]
+        if t < 0:
+            raise RuntimeError("alignment search found no path; band too narrow")
+        a, b = types[t]
+        i, j = i - a, j - b
+        path.append((i, j))
+    return path[::-1]
+
+
+def coarse_band(ev: Evidence, cfg: AlignConfig) -> Band:
+    """Band for the sentence-level DP from a recursive block-level alignment."""
+    n, m = ev.n, ev.m
+    if (n + 1) * (m + 1) <= cfg.coarse_limit * cfg.coarse_limit:
+        return full_band(n, m)
+    factor = 8
+    ks = max(1, factor)
+    kt = max(1, int(round(factor * m / max(n, 1)))) if n >= m else factor
+    if n < m:
+        ks = max(1, int(round(factor * n / max(m, 1))))
+    cs = _block_mean(ev.src_vecs, ks)
+    ct = _block_mean(ev.tgt_vecs, kt)
+    coarse = Evidence(
+        src_vecs=cs,
+        tgt_vecs=ct,
+        src_lens=_block_sum(ev.src_lens, ks),
+        tgt_lens=_block_sum(ev.tgt_lens, kt),
+    )
+    coarse_cfg = AlignConfig(max_side=2, max_total=3, band=cfg.band, coarse_limit=cfg.coarse_limit)
+    coarse.src_span_vecs = span_vectors(cs, 2)
+    coarse.tgt_span_vecs = span_vectors(ct, 2)
+    band = coarse_band(coarse, coarse_cfg)
+    ctx = score_context(coarse, band, cfg.neighbours)
+    w = {"cos": 1.0, "margin": 1.0, "len": 0.05, "t01": -0.2, "t10": -0.2, "t12": -0.1, "t21": -0.1}
+    path = decode(coarse, band, ctx, w, coarse_cfg.bead_types())
+    fine = [(min(n, i * ks), min(m, j * kt)) for i, j in path]
+    fine[-1] = (n, m)
+    return band_from_path(fine, n, m, radius=cfg.band + max(ks, kt))
+
+
+def _block_mean(vecs: np.ndarray, k: int) -> np.ndarray:
+    n = len(vecs)
+    nb = (n + k - 1) // k
+    pad = np.zeros((nb * k, vecs.shape[1]), dtype=np.float32)
+    pad[:n] = vecs
+    s = pad.reshape(nb, k, -1).sum(axis=1)
+    norms = np.linalg.norm(s, axis=1, keepdims=True)
+    return (s / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
+def _block_sum(x: np.ndarray, k: int) -> np.ndarray:
+    n = len(x)
+    nb = (n + k - 1) // k
+    pad = np.zeros(nb * k, dtype=np.float64)
+    pad[:n] = x
+    return pad.reshape(nb, k).sum(axis=1)
+
+
+def path_to_beads(path: Sequence[tuple[int, int]]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Turn DP points into (source indices, target indices) beads."""
+    beads = []
+    for (i0, j0), (i1, j1) in zip(path, path[1:]):
+        beads.append((tuple(range(i0, i1)), tuple(range(j0, j1))))
+    return beads
+
+
+def search(ev: Evidence, cfg: AlignConfig | None = None, weights: dict[str, float] | None = None) -> tuple[list[tuple[int, int]], ScoreContext]:
+    """The best path for one document pair, with the context used to score it."""
+    cfg = cfg or AlignConfig()
+    w = weights or cfg.weights or default_weights()
+    if not ev.src_span_vecs:
+        ev.src_span_vecs = span_vectors(ev.src_vecs, cfg.max_side)
+    if not ev.tgt_span_vecs:
+        ev.tgt_span_vecs = span_vectors(ev.tgt_vecs, cfg.max_side)
+    band = coarse_band(ev, cfg)
+    ctx = score_context(ev, band, cfg.neighbours)
+    path = decode(ev, band, ctx, w, cfg.bead_types())
+    return path, ctx
+
+
+def align_evidence(ev: Evidence, src_lang: str, tgt_lang: str, cfg: AlignConfig | None = None, confidence=None) -> Alignment:
+    """Align and attach a confidence in [0, 1] to every bead."""
+    path, ctx = search(ev, cfg)
+    conf = confidence or default_confidence
+    beads = []
+    for (i0, j0), (i1, j1) in zip(path, path[1:]):
+        a, b = i1 - i0, j1 - j0
+        p = conf(bead_feature_dict(ev, ctx, a, b, i1, j1), a, b)
+        flags: tuple[str, ...] = ()
+        if b == 0:
+            flags = ("unaligned-src",)
+        elif a == 0:
+            flags = ("unaligned-tgt",)
+        beads.append(Bead(src=tuple(range(i0, i1)), tgt=tuple(range(j0, j1)), score=round(float(p), 4), flags=flags))
+    return Alignment(beads=tuple(beads), src_lang=src_lang, tgt_lang=tgt_lang)
+
+
+def default_confidence(feats: dict[str, float], a: int, b: int) -> float:
+    """Logistic confidence; coefficients are fitted next to the weights."""
+    z = 6.0 * feats.get("margin", 0.0) + 4.0 * (feats.get("cos", 0.0) - 0.3)
+    return float(1.0 / (1.0 + np.exp(-z)))

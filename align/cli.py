@@ -1,0 +1,203 @@
+"""Command line: parses options and calls the public API, nothing more."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .model import AlignError
+
+FORMATS_HELP = "Comma-separated: tmx, csv, jsonl, align, audit, report."
+
+
+def friendly_errors(func):
+    """Bad input is a one-line message and exit status 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except AlignError as exc:
+            click.echo(f"align: error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("align: interrupted; earlier outputs are untouched", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            click.echo(f"align: error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+class StageProgress:
+    """A click progress bar per stage, on stderr, hidden with --quiet."""
+
+    def __init__(self, quiet: bool, prefix: str = "") -> None:
+        self.quiet = quiet or not sys.stderr.isatty()
+        self.prefix = prefix
+        self.bar = None
+        self.stage = None
+        self.done = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.done = 0
+            self.bar = click.progressbar(length=total, label=f"{self.prefix}{stage:<10}", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def parse_formats(value: str) -> list[str]:
+    return [f.strip() for f in value.split(",") if f.strip()]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="align", message="align %(version)s")
+def cli() -> None:
+    """Align a Chinese text with its English translation, audit the translation,
+    export TMX/CSV/JSONL and look clauses up in both languages."""
+
+
+@cli.command()
+@click.argument("src_file", required=False, type=click.Path(path_type=Path))
+@click.argument("tgt_file", required=False, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True, help="Output folder.")
+@click.option("--texts", "texts_dir", type=click.Path(path_type=Path), default=Path("texts"), show_default=True, help="Folder with zh/ and en/ used when no files are given.")
+@click.option("--model", default=None, help="sentence-transformers model name or path (default: embedded USE-multilingual).")
+@click.option("--formats", default="tmx,csv,jsonl,audit,report", show_default=True, help=FORMATS_HELP)
+@click.option("--presplit", is_flag=True, help="Inputs have one sentence per line; do not resegment.")
+@click.option("--src-lang", default=None, help="Language of the first file (auto-detected).")
+@click.option("--tgt-lang", default=None, help="Language of the second file (auto-detected).")
+@click.option("--encoding", default=None, help="Input encoding, e.g. gb18030 (auto-detected).")
+@click.option("--no-audit", is_flag=True, help="Skip the translation audit.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
+@friendly_errors
+def run(src_file, tgt_file, out_dir, texts_dir, model, formats, presplit, src_lang, tgt_lang, encoding, no_audit, no_cache, quiet):
+    """Align SRC_FILE (e.g. Chinese) with TGT_FILE (its translation).
+
+    With no files, aligns every texts/zh/X.txt with texts/en/X.txt and writes
+    outputs/X.tmx, X.csv, X.jsonl, X.audit.jsonl and X.report.html.
+    """
+    from .embed import get_encoder
+    from .pipeline import RunOptions, align_files, discover_pairs
+
+    fmt = parse_formats(formats)
+    from .export import get_exporters
+
+    get_exporters(fmt)  # fail on a bad format name before any work
+    if (src_file is None) != (tgt_file is None):
+        raise AlignError("give both files (source and translation) or none")
+    if src_file is None:
+        jobs = discover_pairs(texts_dir)
+    else:
+        jobs = [(src_file.stem, src_file, tgt_file)]
+    options = RunOptions(src_lang=src_lang, tgt_lang=tgt_lang, encoding=encoding, presplit=presplit, audit=not no_audit and "audit" in fmt or "report" in fmt)
+    encoder = get_encoder(model, cache=not no_cache)
+    for stem, src, tgt in jobs:
+        progress = StageProgress(quiet, prefix=f"{stem}: " if len(jobs) > 1 else "")
+        try:
+            pair, written = align_files(src, tgt, out_dir, fmt, encoder, options, stem=stem, progress=progress)
+        finally:
+            progress.close()
+        for w in pair.src.warnings + pair.tgt.warnings:
+            click.echo(f"align: warning: {w}", err=True)
+        if not quiet:
+            click.echo(summary_line(pair, written))
+            if pair.findings:
+                from .audit import summarize
+
+                click.echo(summarize(list(pair.findings)))
+
+
+def summary_line(pair, written) -> str:
+    from collections import Counter
+
+    kinds = Counter(b.kind for b in pair.alignment.beads)
+    kinds_s = ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    files = ", ".join(str(p) for p in written)
+    return f"{pair.stem}: {len(pair.src_segments)} {pair.src.lang} / {len(pair.tgt_segments)} {pair.tgt.lang} segments -> {len(pair.alignment.beads)} beads ({kinds_s})\n  wrote {files}"
+
+
+@cli.command("segment")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--lang", default=None, help="Language (auto-detected).")
+@click.option("--encoding", default=None, help="Input encoding (auto-detected).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per segment.")
+@friendly_errors
+def segment_cmd(file, lang, encoding, as_json):
+    """Print the segments of FILE with their offsets and structure."""
+    from dataclasses import asdict
+
+    from .read import read_document
+    from .segment import segment
+
+    doc = read_document(file, lang, encoding)
+    for seg in segment(doc):
+        if as_json:
+            click.echo(json.dumps(asdict(seg), ensure_ascii=False))
+        else:
+            where = " ".join(x for x in (seg.section, seg.clause) if x)
+            click.echo(f"{seg.index:4d} [{seg.start}:{seg.end}] p{seg.paragraph} {seg.kind}{' ' + where if where else ''}\t{seg.text}")
+
+
+@cli.command("eval")
+@click.argument("pred", type=click.Path(exists=True, path_type=Path))
+@click.argument("gold", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@friendly_errors
+def eval_cmd(pred, gold, as_json):
+    """Strict precision/recall/F1 of PRED against GOLD (.align files or folders)."""
+    from .evaluate import score_paths
+
+    total, per = score_paths(pred, gold)
+    if as_json:
+        click.echo(json.dumps({"total": total.as_dict(), "files": {k: v.as_dict() for k, v in per.items()}}, indent=2))
+        return
+    d = total.as_dict()
+    click.echo(f"{'type':<8}{'P':>8}{'R':>8}{'F1':>8}{'pred':>7}{'gold':>7}")
+    click.echo(f"{'all':<8}{d['precision']:8.3f}{d['recall']:8.3f}{d['f1']:8.3f}{d['pred']:7d}{d['gold']:7d}")
+    for k, v in d["by_type"].items():
+        click.echo(f"{k:<8}{v['precision']:8.3f}{v['recall']:8.3f}{v['f1']:8.3f}{v['pred']:7d}{v['gold']:7d}")
+
+
+@cli.command("audit")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True)
+@click.option("--model", default=None, help="sentence-transformers model name or path.")
+@click.option("--formats", default="audit,report", show_default=True, help=FORMATS_HELP)
+@click.option("-q", "--quiet", is_flag=True)
+@friendly_errors
+def audit_cmd(files, out_dir, model, formats, quiet):
+    """Audit a translation: ZH EN (aligns first) and writes the findings."""
+    from .embed import get_encoder
+    from .pipeline import RunOptions, align_files
+
+    if len(files) != 2:
+        raise AlignError("give the source file and its translation")
+    encoder = get_encoder(model)
+    progress = StageProgress(quiet)
+    try:
+        pair, written = align_files(files[0], files[1], out_dir, parse_formats(formats), encoder, RunOptions(), progress=progress)
+    finally:
+        progress.close()
+    from .audit import summarize
+
+    click.echo(summarize(list(pair.findings)))
+    if not quiet:
+        click.echo("wrote " + ", ".join(map(str, written)))

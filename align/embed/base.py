@@ -1,0 +1,45 @@
+"""The one interface every sentence encoder implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Encoder(ABC):
+    """Maps sentences to L2-normalised float32 vectors.
+
+    ``name`` identifies the model in cache keys, so two encoders with the same
+    name must produce the same vectors. ``calls`` counts sentences actually
+    encoded (not served from a cache): the cost figure benchmarks report.
+    """
+
+    name: str = "encoder"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = np.asarray(self._encode(texts), dtype=np.float32)
+        self.calls += len(texts)
+        return normalise(vecs)
+
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """Vector size."""
+
+    @abstractmethod
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Encode a non-empty list; normalisation is done by the caller."""
+
+
+def normalise(vecs: np.ndarray) -> np.ndarray:
+    """Unit-length rows; all-zero rows (empty text) stay zero instead of NaN."""
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    return (vecs / np.where(norms == 0, 1, norms)).astype(np.float32, copy=False)

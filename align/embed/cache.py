@@ -1,0 +1,126 @@
+"""On-disk embedding cache, so a re-run of the same texts embeds nothing.
+
+SQLite gives atomic, concurrent-safe writes for free; each vector carries a
+checksum so a damaged entry is recomputed instead of poisoning an alignment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .base import Encoder
+
+SCHEMA = 1
+
+
+def default_cache_dir() -> Path:
+    """$ALIGN_CACHE_DIR, else the XDG cache directory."""
+    env = os.environ.get("ALIGN_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "align"
+
+
+def _key(model: str, text: str) -> bytes:
+    return hashlib.sha256(f"{model}\x00{text}".encode("utf-8", "surrogatepass")).digest()[:20]
+
+
+class CachedEncoder(Encoder):
+    """Wraps an encoder; only texts missing from the cache reach it."""
+
+    def __init__(self, inner: Encoder, cache_dir: Path | None = None) -> None:
+        super().__init__()
+        self.inner = inner
+        self.name = inner.name
+        self.path = (cache_dir or default_cache_dir()) / "embeddings.sqlite"
+        self.hits = 0
+        self.repaired = 0
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def calls(self) -> int:  # type: ignore[override]
+        return self.inner.calls
+
+    @calls.setter
+    def calls(self, value: int) -> None:
+        pass  # counted by the inner encoder
+
+    def _conn(self) -> sqlite3.Connection | None:
+        if self._db is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=30)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS vec (key BLOB PRIMARY KEY, dim INTEGER, data BLOB, crc INTEGER)"
+                )
+                self._db = db
+            except sqlite3.Error:
+                # A broken or unwritable cache must never stop an alignment.
+                return None
+        return self._db
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        keys = [_key(self.name, t) for t in texts]
+        found = self._fetch(set(keys))
+        missing = sorted({t for t, k in zip(texts, keys) if k not in found})
+        if missing:
+            vecs = self.inner.encode(missing)
+            fresh = {_key(self.name, t): v for t, v in zip(missing, vecs)}
+            self._store(fresh)
+            found.update(fresh)
+        self.hits += len(texts) - len(missing)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - encode() is overridden
+        return self.inner.encode(texts)
+
+    def _fetch(self, keys: set[bytes]) -> dict[bytes, np.ndarray]:
+        db = self._conn()
+        out: dict[bytes, np.ndarray] = {}
+        if db is None or not keys:
+            return out
+        key_list = list(keys)
+        try:
+            for i in range(0, len(key_list), 500):
+                chunk = key_list[i : i + 500]
+                rows = db.execute(
+                    f"SELECT key, dim, data, crc FROM vec WHERE key IN ({','.join('?' * len(chunk))})", chunk
+                ).fetchall()
+                for key, dim, data, crc in rows:
+                    if zlib.crc32(data) != crc or len(data) != 4 * dim:
+                        self.repaired += 1
+                        continue
+                    out[key] = np.frombuffer(data, dtype=np.float32)
+        except sqlite3.DatabaseError:
+            return {}
+        return out
+
+    def _store(self, vecs: dict[bytes, np.ndarray]) -> None:
+        db = self._conn()
+        if db is None:
+            return
+        rows = []
+        for key, v in vecs.items():
+            data = np.ascontiguousarray(v, dtype=np.float32).tobytes()
+            rows.append((key, v.shape[0], data, zlib.crc32(data)))
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?, ?, ?)", rows)
+        except sqlite3.DatabaseError:
+            pass  # a read-only or full disk only costs the cache, never the run

@@ -1,0 +1,543 @@
+"""The index on disk: one SQLite file (+ vectors), built whole and swapped in.
+
+A build never modifies an existing index: it writes a fresh temp database
+(copying the documents it keeps from the old one), then renames it over the
+old file, so a crash or a bad input file leaves the previous index intact.
+
+Layout: ``beads`` holds texts and structure labels (ids contiguous from 0 in
+document order, so ``2 * id + side`` is also the row in the vectors file);
+``fts`` is a contentless FTS5 table with one row per bead side (rowid
+``2 * id + side``) and two columns, ``cjk`` and ``other``, so a Chinese query
+searches Chinese sides and an English one English sides.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from align.model import AlignError
+
+from .sources import BeadRow, Source, open_sources
+from .text import base_lang, clause_number, has_cjk, index_texts, is_cjk_lang
+from .vectors import COARSE_DIM, COARSE_MIN_ROWS, VectorStore, VectorWriter, coarse_path, fingerprint, projection, vectors_path, write_coarse
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x416C4E4C  # "AlNL": tells our index from any other SQLite file
+DEFAULT_DB = Path("outputs") / "align.db"
+
+Progress = Callable[[str, int, int | None], None]
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value);
+CREATE TABLE docs(
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, source TEXT, kind TEXT NOT NULL,
+    lang_a TEXT NOT NULL, lang_b TEXT NOT NULL, cjk_a INTEGER NOT NULL, cjk_b INTEGER NOT NULL,
+    first INTEGER NOT NULL, count INTEGER NOT NULL);
+CREATE TABLE beads(
+    id INTEGER PRIMARY KEY, doc INTEGER NOT NULL, n INTEGER NOT NULL,
+    text_a TEXT NOT NULL, text_b TEXT NOT NULL, spans_a TEXT, spans_b TEXT,
+    section_a TEXT, section_b TEXT, clause_a TEXT, clause_b TEXT,
+    number INTEGER, number_b INTEGER, score REAL, flags TEXT);
+CREATE TABLE findings(doc INTEGER NOT NULL, bead INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE sections(name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE vocab(term TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE VIRTUAL TABLE fts USING fts5(cjk, other, content='', columnsize=0,
+    tokenize='unicode61 remove_diacritics 2');
+"""
+# Created after the bulk load: cheaper than maintaining them row by row.
+_INDEXES = """
+CREATE UNIQUE INDEX beads_doc_n ON beads(doc, n);
+CREATE INDEX beads_number ON beads(number) WHERE number IS NOT NULL;
+CREATE INDEX beads_number_b ON beads(number_b) WHERE number_b IS NOT NULL;
+CREATE INDEX beads_section_a ON beads(section_a) WHERE section_a IS NOT NULL;
+CREATE INDEX beads_section_b ON beads(section_b) WHERE section_b IS NOT NULL;
+CREATE INDEX findings_bead ON findings(doc, bead);
+"""
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What a build did; ``seconds`` is wall time for the whole build."""
+
+    db_path: Path
+    documents: tuple[str, ...]  # indexed from the given sources
+    kept: tuple[str, ...]  # carried over unchanged from the existing index
+    beads: int  # beads read from the given sources
+    total_beads: int  # beads in the index now
+    findings: int
+    vectors: int  # bead sides embedded by the encoder in this build
+    encoder: str | None
+    seconds: float
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def pairs_per_second(self) -> float:
+        return self.beads / self.seconds if self.seconds > 0 else float("inf")
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    id: int
+    name: str
+    source: str | None
+    kind: str
+    langs: tuple[str, str]
+    cjk: tuple[bool, bool]
+    first: int
+    count: int
+
+
+# ---------------------------------------------------------------- opening
+
+
+@lru_cache(maxsize=1)
+def check_fts5() -> None:
+    """FTS5 is a compile-time option of SQLite; fail early and say so."""
+    con = sqlite3.connect(":memory:")
+    try:
+        con.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
+    except sqlite3.OperationalError:
+        raise AlignError(
+            f"this Python's SQLite {sqlite3.sqlite_version} has no FTS5 full-text search, which the index needs; "
+            "use a Python build whose sqlite3 includes FTS5"
+        ) from None
+    finally:
+        con.close()
+
+
+def _corrupt(db_path: Path, exc: Exception) -> AlignError:
+    return AlignError(f"{db_path}: index is damaged or not an align index ({exc}); rebuild it with `align index`")
+
+
+def connect(db_path: Path | str, readonly: bool = True) -> sqlite3.Connection:
+    """Open an index, checking it is ours and of this schema version."""
+    check_fts5()
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise AlignError(f"{db_path}: no index here; build one with `align index FILE... -o {db_path}`")
+    if not db_path.is_file():
+        raise AlignError(f"{db_path}: not an index file")
+    uri = db_path.resolve().as_uri() + ("?mode=ro" if readonly else "")
+    try:
+        con = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise AlignError(f"{db_path}: cannot open index: {exc}") from None
+    try:
+        app = con.execute("PRAGMA application_id").fetchone()[0]
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        con.close()
+        raise _corrupt(db_path, exc) from None
+    if app != APPLICATION_ID:
+        con.close()
+        raise AlignError(f"{db_path}: not an align index (some other SQLite file or an unfinished build)")
+    if version != SCHEMA_VERSION:
+        con.close()
+        which = "an older" if version < SCHEMA_VERSION else "a newer"
+        raise AlignError(
+            f"{db_path}: index was built by {which} version of align (index format {version}, this one reads {SCHEMA_VERSION}); "
+            "rebuild it with `align index`"
+        )
+    return con
+
+
+def read_meta(con: sqlite3.Connection) -> dict[str, Any]:
+    return dict(con.execute("SELECT key, value FROM meta"))
+
+
+def read_docs(con: sqlite3.Connection) -> list[DocInfo]:
+    rows = con.execute("SELECT id, name, source, kind, lang_a, lang_b, cjk_a, cjk_b, first, count FROM docs ORDER BY first")
+    return [DocInfo(r[0], r[1], r[2], r[3], (r[4], r[5]), (bool(r[6]), bool(r[7])), r[8], r[9]) for r in rows]
+
+
+def open_vectors(db_path: Path, meta: dict) -> VectorStore | None:
+    return VectorStore(db_path, meta) if meta.get("vectors_rows") is not None else None
+
+
+# ---------------------------------------------------------------- building
+
+
+def default_encoder(name: str | None = None) -> Any:
+    """The project's encoder (align.embed), USE-multilingual unless named."""
+    try:
+        from align.embed import get_encoder
+    except ImportError:  # pragma: no cover - align.embed is part of the package
+        raise AlignError("semantic search needs align.embed, which is missing from this installation") from None
+    return get_encoder(name)
+
+
+def _temp(path: Path, tag: str) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.{tag}.tmp")
+
+
+def _side_cjk(lang: str, texts: Iterable[str]) -> bool:
+    """A side is CJK by its language code; for 'src'/'tgt' keys or unknown codes,
+    by whether most of its first texts contain CJK characters."""
+    if is_cjk_lang(lang):
+        return True
+    if len(base_lang(lang)) in (2, 3) and base_lang(lang) not in ("src", "tgt"):
+        return False
+    sample = [t for t in texts if t][:200]
+    return bool(sample) and sum(map(has_cjk, sample)) * 2 > len(sample)
+
+
+class _BackgroundWriter:
+    """Runs the bulk executemany calls on a worker thread. SQLite releases the
+    GIL while it tokenises and inserts, so the next batch gets parsed and
+    bigrammed meanwhile: on two cores this is most of the indexing speed-up."""
+
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+        self.error: BaseException | None = None
+        self._q: queue.Queue = queue.Queue(maxsize=4)
+        self._thread = threading.Thread(target=self._run, name="align-index-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._q.get()
+            if item is None:
+                return
+            if self.error is None:
+                try:
+                    self.con.executemany(*item)
+                except BaseException as exc:  # handed to the main thread
+                    self.error = exc
+
+    def put(self, sql: str, rows: Any) -> None:
+        if self.error is not None:
+            raise self.error
+        self._q.put((sql, rows))
+
+    def close(self) -> None:
+        """Wait for everything queued; re-raise the worker's error, if any."""
+        if self._thread.is_alive():
+            self._q.put(None)
+            self._thread.join()
+        if self.error is not None:
+            err, self.error = self.error, None
+            raise err
+
+
+class _Builder:
+    def __init__(self, con: sqlite3.Connection, writer: VectorWriter | None, encoder: Any, progress: Progress | None, batch: int) -> None:
+        self.con = con
+        self.db = _BackgroundWriter(con)
+        self.writer = writer
+        self.encoder = encoder
+        self.progress = progress
+        self.batch = batch
+        self.next_id = 0
+        self.next_doc = 1
+        self.sections: set[str] = set()
+        self.embedded = 0
+        self.findings = 0
+        self.t_embed = 0.0
+
+    def add_document(self, name: str, source: str | None, kind: str, langs: tuple[str, str], beads: Iterable[BeadRow],
+                     findings: Sequence[tuple[int, str]], vectors: Callable[[int, int], np.ndarray] | None = None,
+                     cjk: tuple[bool, bool] | None = None) -> int:
+        """Insert one document; ``vectors(first_old_row, rows)`` supplies stored
+        vectors instead of encoding (used when copying from the old index)."""
+        doc = self.next_doc
+        self.next_doc += 1
+        first = self.next_id
+        it = iter(beads)
+        count = 0
+        pending: list[BeadRow] = []
+        for row in it:
+            pending.append(row)
+            if len(pending) >= self.batch:
+                if cjk is None:
+                    cjk = self._detect(langs, pending)
+                count += self._flush(doc, pending, cjk, vectors, count)
+                pending = []
+        if pending or cjk is None:
+            if cjk is None:
+                cjk = self._detect(langs, pending)
+            count += self._flush(doc, pending, cjk, vectors, count)
+        self.db.put("INSERT INTO findings(doc, bead, data) VALUES (?, ?, ?)", [(doc, b, d) for b, d in findings])
+        self.findings += len(findings)
+        self.db.put(
+            "INSERT INTO docs(id, name, source, kind, lang_a, lang_b, cjk_a, cjk_b, first, count) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            [(doc, name, source, kind, langs[0], langs[1], int(cjk[0]), int(cjk[1]), first, count)],
+        )
+        return count
+
+    @staticmethod
+    def _detect(langs: tuple[str, str], rows: list[BeadRow]) -> tuple[bool, bool]:
+        return _side_cjk(langs[0], (r.text_a for r in rows)), _side_cjk(langs[1], (r.text_b for r in rows))
+
+    def _flush(self, doc: int, rows: list[BeadRow], cjk: tuple[bool, bool], vectors: Callable[[int, int], np.ndarray] | None, done: int) -> int:
+        if not rows:
+            return 0
+        base = self.next_id
+        ids = range(base, base + len(rows))
+        self.db.put(
+            "INSERT INTO beads(id, doc, n, text_a, text_b, spans_a, spans_b, section_a, section_b, clause_a, clause_b,"
+            " number, number_b, score, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(i, doc, *_numbered(r)) for i, r in zip(ids, rows)],
+        )
+        ca, cb = cjk
+        toks = iter(index_texts([t for r in rows for t in (r.text_a, r.text_b)]))
+        fts = []
+        for i, r in zip(ids, rows):
+            ta, tb = next(toks), next(toks)
+            if ta:
+                fts.append((2 * i, ta, None) if ca else (2 * i, None, ta))
+            if tb:
+                fts.append((2 * i + 1, tb, None) if cb else (2 * i + 1, None, tb))
+            if r.section_a:
+                self.sections.add(r.section_a)
+            if r.section_b:
+                self.sections.add(r.section_b)
+        self.db.put("INSERT INTO fts(rowid, cjk, other) VALUES (?, ?, ?)", fts)
+        if self.writer is not None:
+            t0 = time.perf_counter()
+            self.writer.append(vectors(done, len(rows)) if vectors else self._encode(rows))
+            self.t_embed += time.perf_counter() - t0
+        self.next_id += len(rows)
+        if self.progress:
+            self.progress("index", self.next_id, None)
+        return len(rows)
+
+    def _encode(self, rows: list[BeadRow]) -> np.ndarray:
+        texts: list[str] = []
+        where: list[int] = []
+        for k, r in enumerate(rows):
+            if r.text_a.strip():
+                texts.append(r.text_a)
+                where.append(2 * k)
+            if r.text_b.strip():
+                texts.append(r.text_b)
+                where.append(2 * k + 1)
+        vecs = np.asarray(self.encoder.encode(texts), dtype=np.float32) if texts else None
+        dim = vecs.shape[1] if vecs is not None else (self.writer.dim or int(getattr(self.encoder, "dim", 0)) or 1)
+        out = np.zeros((2 * len(rows), dim), dtype=np.float32)
+        if vecs is not None:
+            if vecs.shape[0] != len(texts):
+                raise AlignError(f"encoder {getattr(self.encoder, 'name', '?')} returned {vecs.shape[0]} vectors for {len(texts)} texts")
+            out[where] = vecs
+        self.embedded += len(texts)
+        return out
+
+
+def _numbered(r: BeadRow) -> tuple:
+    """The row for ``beads``: ``number`` from the record (else its labels), and
+    ``number_b`` the other side's label when it disagrees (a wrong numeral in
+    the translation is still addressable by what it says)."""
+    if r.clause_a is None and r.clause_b is None:
+        return (r.n, r.text_a, r.text_b, r.spans_a, r.spans_b, r.section_a, r.section_b, None, None, r.number, None, r.score, r.flags)
+    na, nb = clause_number(r.clause_a), clause_number(r.clause_b)
+    number = r.number if r.number is not None else (na if na is not None else nb)
+    other = next((x for x in (na, nb) if x is not None and x != number), None)
+    return (r.n, r.text_a, r.text_b, r.spans_a, r.spans_b, r.section_a, r.section_b, r.clause_a, r.clause_b,
+            number, other, r.score, r.flags)
+
+
+_BULK_PRAGMAS = (
+    "PRAGMA journal_mode=OFF",
+    "PRAGMA synchronous=OFF",
+    "PRAGMA locking_mode=EXCLUSIVE",
+    "PRAGMA temp_store=MEMORY",
+    "PRAGMA cache_size=-262144",
+)
+
+
+def build_index(
+    sources: Sequence[Path | str],
+    db_path: Path | str = DEFAULT_DB,
+    encoder: Any = None,
+    progress: Progress | None = None,
+    *,
+    vectors: bool = True,
+    fresh: bool = False,
+    batch: int = 5000,
+) -> IndexStats:
+    """Index bead JSONL files (with their ``.audit.jsonl``) and TMX files.
+
+    Documents are named by file stem; a name already in the index is replaced,
+    other documents are kept (unless ``fresh``). ``encoder`` (anything with
+    ``encode(list[str]) -> (n, d)`` unit vectors and ``name``) embeds every
+    bead side for semantic search; None means align's default encoder, and
+    ``vectors=False`` skips embedding (semantic search then refuses).
+    """
+    t_start = time.perf_counter()
+    check_fts5()
+    db_path = Path(db_path)
+    srcs = open_sources(sources)
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise AlignError(f"{db_path.parent}: cannot create folder: {exc.strerror or exc}") from None
+
+    old_con = None
+    old_docs: list[DocInfo] = []
+    old_store = None
+    old_meta: dict = {}
+    if db_path.exists() and not fresh:
+        try:
+            old_con = connect(db_path)
+        except AlignError as exc:
+            raise AlignError(f"{exc}; or start a new index with --fresh (drops its other documents)") from None
+        try:
+            old_meta = read_meta(old_con)
+            old_docs = read_docs(old_con)
+        except sqlite3.DatabaseError as exc:
+            old_con.close()
+            raise _corrupt(db_path, exc) from None
+        if vectors:
+            with suppress(AlignError):  # unusable old vectors: kept documents get embedded again
+                old_store = open_vectors(db_path, old_meta)
+
+    enc = None
+    if vectors:
+        enc = encoder if encoder is not None else default_encoder(old_meta.get("vectors_encoder"))
+    enc_name = getattr(enc, "name", type(enc).__name__) if enc is not None else None
+
+    tmp_db, tmp_vec, tmp_coarse = _temp(db_path, "db"), _temp(db_path, "vec"), _temp(db_path, "coarse")
+    writer = VectorWriter(tmp_vec) if vectors else None
+    con = None
+    b: _Builder | None = None
+    timings: dict[str, float] = {}
+    try:
+        con = sqlite3.connect(tmp_db, isolation_level=None, check_same_thread=False)
+        for p in _BULK_PRAGMAS:
+            con.execute(p)
+        con.executescript(_SCHEMA)
+        # No incremental merging while loading: segments are merged once, by
+        # 'optimize' at the end (measured ~25% faster loads).
+        con.execute("INSERT INTO fts(fts, rank) VALUES ('automerge', 0)")
+        con.execute("BEGIN")
+        b = _Builder(con, writer, enc, progress, batch)
+        replaced = {s.name for s in srcs}
+        kept = []
+        reuse = old_store is not None and old_store.encoder == enc_name
+        for d in old_docs:
+            if d.name in replaced:
+                continue
+            kept.append(d.name)
+            getter = None
+            if reuse:
+                def getter(done: int, rows: int, d: DocInfo = d) -> np.ndarray:
+                    start = 2 * (d.first + done)
+                    return np.asarray(old_store.vectors[start : start + 2 * rows])
+            rows = _old_rows(old_con, d)
+            findings = list(old_con.execute("SELECT bead, data FROM findings WHERE doc = ? ORDER BY rowid", (d.id,)))
+            b.add_document(d.name, d.source, d.kind, d.langs, rows, findings, getter, d.cjk)
+        t0 = time.perf_counter()
+        new_beads = 0
+        for s in srcs:
+            new_beads += b.add_document(s.name, str(s.path), s.kind, s.langs, s.beads, s.findings)
+        b.db.close()
+        timings["load"] = time.perf_counter() - t0 - b.t_embed
+        timings["embed"] = b.t_embed
+        t0 = time.perf_counter()
+        con.executemany("INSERT INTO sections(name) VALUES (?)", ((s,) for s in sorted(b.sections)))
+        for statement in filter(str.strip, _INDEXES.split(";")):
+            con.execute(statement)  # executescript() would commit
+        timings["btree_indexes"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        con.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+        timings["fts_optimize"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        _fill_vocab(con)
+        timings["vocabulary"] = time.perf_counter() - t0
+        meta: dict[str, Any] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S"), "tokenizer": "cjk-bigram+unicode61"}
+        if writer is not None:
+            t0 = time.perf_counter()
+            writer.close()
+            if writer.rows:
+                meta.update(vectors_encoder=enc_name, vectors_rows=writer.rows, vectors_dim=writer.dim, vectors_fp=fingerprint(tmp_vec))
+                if writer.rows >= COARSE_MIN_ROWS and writer.dim > COARSE_DIM:
+                    arr = np.load(tmp_vec, mmap_mode="r")
+                    proj = projection(arr, COARSE_DIM)
+                    write_coarse(arr, proj, tmp_coarse)
+                    del arr
+                    meta.update(coarse_fp=fingerprint(tmp_coarse), coarse_proj=proj.astype("<f4").tobytes())
+            timings["vectors_finish"] = time.perf_counter() - t0
+        con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
+        con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        con.execute("COMMIT")
+        con.close()
+        con = None
+        if old_con is not None:
+            old_con.close()
+            old_con = None
+        _install(db_path, tmp_db, tmp_vec if writer is not None and writer.rows else None,
+                 tmp_coarse if tmp_coarse.exists() else None)
+    except sqlite3.Error as exc:
+        raise AlignError(f"{db_path}: building the index failed: {exc}") from None
+    except OSError as exc:
+        raise AlignError(f"{db_path}: cannot write the index: {exc.strerror or exc}") from None
+    finally:
+        if b is not None:
+            with suppress(BaseException):
+                b.db.close()
+        if con is not None:
+            con.close()
+        if old_con is not None:
+            old_con.close()
+        if writer is not None:
+            writer.abort()
+        for t in (tmp_db, tmp_vec, tmp_coarse):
+            with suppress(OSError):
+                t.unlink()
+    return IndexStats(
+        db_path=db_path,
+        documents=tuple(s.name for s in srcs),
+        kept=tuple(kept),
+        beads=new_beads,
+        total_beads=b.next_id,
+        findings=b.findings,
+        vectors=b.embedded,
+        encoder=enc_name if writer is not None and writer.rows else None,
+        seconds=time.perf_counter() - t_start,
+        timings=timings,
+    )
+
+
+def _fill_vocab(con: sqlite3.Connection) -> None:
+    """The distinct non-CJK words of the index, for substring queries that are
+    a fragment of one word. Read back from FTS5 after the load (one pass over
+    the optimised index) instead of tokenising every text again in Python."""
+    con.execute("CREATE VIRTUAL TABLE temp.fts_terms USING fts5vocab(main, fts, 'row')")
+    con.execute(f"INSERT INTO vocab(term) SELECT term FROM temp.fts_terms WHERE unicode(term) < {0x2E80}")
+    con.execute("DROP TABLE temp.fts_terms")
+
+
+def _old_rows(con: sqlite3.Connection, d: DocInfo) -> Iterable[BeadRow]:
+    cur = con.execute(
+        "SELECT n, text_a, text_b, spans_a, spans_b, section_a, section_b, clause_a, clause_b, number, score, flags"
+        " FROM beads WHERE id >= ? AND id < ? ORDER BY id",
+        (d.first, d.first + d.count),
+    )
+    for r in cur:
+        yield BeadRow(*r)
+
+
+def _install(db_path: Path, tmp_db: Path, tmp_vec: Path | None, tmp_coarse: Path | None) -> None:
+    """Vectors first, database last: the database's fingerprints decide which
+    vectors are valid, so a crash in between is detected, never misread."""
+    vp, cp = vectors_path(db_path), coarse_path(db_path)
+    for tmp, final in ((tmp_vec, vp), (tmp_coarse, cp)):
+        if tmp is not None:
+            os.replace(tmp, final)
+        else:
+            with suppress(FileNotFoundError):
+                final.unlink()
+    os.replace(tmp_db, db_path)

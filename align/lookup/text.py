@@ -1,0 +1,376 @@
+"""Text handling shared by indexing and searching: scripts, folding, FTS5 terms.
+
+Chinese is indexed as overlapping character bigrams, not jieba words: a
+bigram phrase matches exactly where the query is a substring, whatever the
+segmenter would have done with the surrounding text (jieba keeps 大熊猫 as one
+word, so a jieba index cannot find 熊猫 there), and it costs a regex instead of
+a dictionary lookup per sentence. ``bench/lookup_bench.py --zh-tokenizers``
+measures both.
+
+Every run of CJK characters becomes its bigrams followed by its last character
+alone, so every character starts exactly one token: a one-character query
+``c`` is the prefix query ``c*``. Non-CJK text is left to FTS5's unicode61
+tokenizer (case- and accent-folding) on both the index and the query side.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from align.model import AlignError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Han (incl. extensions and compatibility), kana, bopomofo, hangul, 々 〇.
+_CJK_CLASS = (
+    "\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3038-\u303b\u3040-\u30ff\u3100-\u312f"
+    "\u3130-\u318f\u31a0-\u31bf\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+    "\uf900-\ufaff\U00020000-\U0003134f"
+)
+_CJK_CHAR = re.compile(f"[{_CJK_CLASS}]")
+# Whitespace between two CJK characters is layout, not a word break (the Joint
+# Statement title has "发展 新时代"), so index runs are joined across it.
+_CJK_INDEX_RUN = re.compile(f"[{_CJK_CLASS}](?:\\s*[{_CJK_CLASS}])*")
+_CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
+_WS = re.compile(r"\s+")
+# A word as unicode61 sees it: letters and digits, but not CJK (handled above).
+_WORD_CHARS = f"[^\\W_{_CJK_CLASS}]"
+_TERM = re.compile(f"(?P<cjk>[{_CJK_CLASS}]+)|(?P<word>{_WORD_CHARS}+)")
+_LETTER_CATEGORIES = ("L",)
+
+CJK_LANGS = frozenset({"zh", "ja", "ko", "yue", "wuu", "cmn", "lzh", "hak", "nan", "gan", "hsn"})
+
+
+def base_lang(lang: str) -> str:
+    """'zh-CN' / 'zh_Hans' -> 'zh'."""
+    return re.split(r"[-_]", lang.strip(), maxsplit=1)[0].lower()
+
+
+def is_cjk_lang(lang: str) -> bool:
+    return base_lang(lang) in CJK_LANGS
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK_CHAR.search(text) is not None
+
+
+def query_script(query: str) -> str | None:
+    """'cjk' if the query has any CJK character, 'other' if it has letters, else None.
+
+    None (digits and punctuation only) means the query can match either side.
+    """
+    if has_cjk(query):
+        return "cjk"
+    if any(unicodedata.category(ch).startswith(_LETTER_CATEGORIES) for ch in query):
+        return "other"
+    return None
+
+
+def regex_script(pattern: str) -> str | None:
+    """The script of a regular expression's literal text (escapes like \\b ignored)."""
+    return query_script(re.sub(r"\\.", " ", pattern))
+
+
+# ---------------------------------------------------------------- indexing
+
+# Fullwidth ASCII variants and the ideographic space, as their ASCII forms:
+# "２０１９" finds "2019". Applied alike to indexed text and to queries.
+_WIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: 0x20}
+
+
+def normalize_width(text: str) -> str:
+    return text if text.isascii() else text.translate(_WIDTH)
+
+
+def _run_tokens(run: str) -> str:
+    if len(run) == 1:
+        return run
+    return " ".join([run[i : i + 2] for i in range(len(run) - 1)]) + " " + run[-1]
+
+
+def _index_run(m: re.Match) -> str:
+    run = m.group()
+    if len(run) > 1 and not run.isalpha():  # has inner whitespace
+        run = _WS.sub("", run)
+    return " " + _run_tokens(run) + " "
+
+
+def index_text_reference(text: str) -> str:
+    """The definition of what ``index_texts`` computes, one text at a time with
+    regexes; kept for readability and as the tests' oracle."""
+    if not text or text.isascii():
+        return text
+    return _CJK_INDEX_RUN.sub(_index_run, normalize_width(text))
+
+
+_SKIP = 0x110000  # beyond Unicode: marks an empty output slot
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """BMP lookup tables, built from the same definitions the regexes use."""
+    import numpy as np
+
+    chars = [chr(i) for i in range(0x10000)]
+    cjk = np.fromiter((_CJK_CHAR.match(c) is not None for c in chars), dtype=bool, count=0x10000)
+    space = np.fromiter((c.isspace() for c in chars), dtype=bool, count=0x10000)
+    return cjk, space
+
+
+def index_texts(texts: Sequence[str]) -> list[str]:
+    """What goes into the FTS5 column for each text: width-normalised text with
+    every CJK run as its bigrams plus its last character, space separated.
+
+    Vectorised over the batch with numpy (a regex with a Python callback per
+    run cost more than the SQLite insert itself); ``index_text_reference`` is
+    the same thing written plainly.
+    """
+    import numpy as np
+
+    out = list(texts)
+    todo = [i for i, t in enumerate(texts) if t and not t.isascii()]
+    if not todo:
+        return out
+    cjk_bmp, space_bmp = _tables()
+    a = np.frombuffer("".join([texts[i] for i in todo]).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).copy()
+    lens = np.fromiter([len(texts[i]) for i in todo], dtype=np.int64, count=len(todo))
+    ends = np.cumsum(lens)  # exclusive end of each text in ``a``
+    wide = (a >= 0xFF01) & (a <= 0xFF5E)
+    if wide.any():
+        a[wide] -= 0xFEE0
+    a[a == 0x3000] = 0x20
+    bmp = np.minimum(a, 0xFFFF)
+    cjk = cjk_bmp[bmp]
+    astral = a > 0xFFFF
+    if astral.any():
+        cjk &= ~astral
+        cjk |= astral & (a >= 0x20000) & (a <= 0x3134F)
+    ws = np.flatnonzero(space_bmp[bmp] & ~astral)
+    if ws.size:  # whitespace between two CJK characters of one text goes
+        solid = np.flatnonzero(~(space_bmp[bmp] & ~astral))
+        k = np.searchsorted(solid, ws)
+        has_prev, has_next = k > 0, k < solid.size
+        prev = solid[np.maximum(k - 1, 0)]
+        nxt = solid[np.minimum(k, solid.size - 1)]
+        same = np.searchsorted(ends, prev, side="right") == np.searchsorted(ends, nxt, side="right")
+        drop = ws[has_prev & has_next & same & cjk[prev] & cjk[nxt]]
+        if drop.size:
+            keep = np.ones(a.shape[0], dtype=bool)
+            keep[drop] = False
+            a, cjk = a[keep], cjk[keep]
+            lens = lens - np.bincount(np.searchsorted(ends, drop, side="right"), minlength=len(todo))
+            ends = np.cumsum(lens)
+    n = a.shape[0]
+    pair = np.zeros(n, dtype=bool)  # a CJK character followed by one in the same text
+    pair[:-1] = cjk[:-1] & cjk[1:]
+    pair[ends - 1] = False
+    starts = cjk.copy()
+    starts[1:] &= ~pair[:-1]
+    nexts = np.empty(n, dtype=np.uint32)
+    nexts[:-1] = a[1:]
+    nexts[-1:] = 0x20
+    space, skip = np.uint32(0x20), np.uint32(_SKIP)
+    slots = np.stack(
+        [np.where(starts, space, skip), a, np.where(pair, nexts, np.where(cjk, space, skip)), np.where(pair, space, skip)],
+        axis=1,
+    )
+    counts = 1 + starts.astype(np.int64) + cjk + pair
+    out_ends = np.cumsum(counts)[ends - 1].tolist()
+    joined = slots[slots != skip].tobytes().decode("utf-32-le", "surrogatepass")
+    pos = 0
+    for i, end in zip(todo, out_ends):
+        out[i] = joined[pos:end]
+        pos = end
+    return out
+
+
+def index_text(text: str) -> str:
+    return index_texts([text])[0]
+
+
+# ---------------------------------------------------------------- folding
+
+
+def _fold_char(ch: str) -> str:
+    base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    if len(base) == 1:
+        low = base.lower()
+        if len(low) == 1:
+            return low
+    low = ch.lower()
+    return low if len(low) == 1 else ch
+
+
+class _FoldTable(dict):
+    """str.translate table filled on demand: C-speed folding after warm-up."""
+
+    def __missing__(self, code: int) -> str:
+        value = self[code] = _fold_char(chr(code))
+        return value
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """Case-, accent- and width-folded text of the SAME length, so offsets carry over."""
+    if text.isascii():
+        return text.lower()
+    return text.translate(_FOLD)
+
+
+_VOCAB_WORD = re.compile(f"{_WORD_CHARS}+")
+
+
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+def vocabulary(text: str) -> list[str]:
+    """The folded non-CJK words of a text, as unicode61 indexes them."""
+    if text.isascii():
+        return _ASCII_WORD.findall(text.lower())
+    return _VOCAB_WORD.findall(fold(text))
+
+
+# ---------------------------------------------------------------- FTS5 queries
+
+
+def _quote(token: str) -> str:
+    """An FTS5 string literal: user text never reaches the parser unquoted."""
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _cjk_phrase(run: str, prefix_single: bool = True) -> str:
+    """A CJK run as a phrase of bigrams (substring match); one char as 'c*'."""
+    if len(run) == 1:
+        return _quote(run) + ("*" if prefix_single else "")
+    return " + ".join(_quote(run[i : i + 2]) for i in range(len(run) - 1))
+
+
+@dataclass(frozen=True)
+class Term:
+    """One query word: a CJK run (matched as a substring) or a Latin word."""
+
+    text: str
+    cjk: bool
+
+
+def word_terms(query: str) -> list[Term]:
+    """The words of a query in word mode; punctuation and FTS5 operators are just text."""
+    q = normalize_width(query)
+    return [Term(m.group(), m.lastgroup == "cjk") for m in _TERM.finditer(q)]
+
+
+def word_expression(terms: list[Term]) -> str:
+    """FTS5 expression: all terms required; a CJK run is a bigram phrase."""
+    if not terms:
+        raise AlignError("the query has no words to search for; try --exact or --regex")
+    parts = [f"({_cjk_phrase(t.text)})" if t.cjk else _quote(t.text) for t in terms]
+    return " AND ".join(parts)
+
+
+def substring_expression(query: str) -> str | None:
+    """FTS5 terms every text containing ``query`` as a substring must have, or None.
+
+    A Latin word touching the start of the query may be the tail of a longer
+    word, and one touching the end its head (so it becomes a prefix query);
+    a word touching both constrains nothing. CJK bigrams are always safe.
+    None means the caller has to scan.
+    """
+    q = normalize_width(query)
+    parts: list[str] = []
+    for m in _TERM.finditer(q):
+        at_start, at_end = m.start() == 0, m.end() == len(q)
+        if m.lastgroup == "cjk":
+            parts.append(f"({_cjk_phrase(m.group())})")
+        elif at_start and at_end:
+            continue
+        elif at_end:
+            parts.append(_quote(m.group()) + "*")
+        elif not at_start:
+            parts.append(_quote(m.group()))
+    return " AND ".join(parts) if parts else None
+
+
+def with_column(expression: str, column: str | None) -> str:
+    return f"{{{column}}} : ({expression})" if column else expression
+
+
+# ---------------------------------------------------------------- matching for highlights
+
+
+def exact_regex(query: str) -> re.Pattern:
+    """Substring pattern for folded text: any whitespace run matches any whitespace
+    run, and spacing next to CJK characters is optional (2019年 == 2019 年)."""
+    q = fold(normalize_width(query.strip()))
+    out: list[str] = []
+    prev = ""
+    i = 0
+    while i < len(q):
+        ch = q[i]
+        if ch.isspace():
+            j = i
+            while j < len(q) and q[j].isspace():
+                j += 1
+            out.append(r"\s+")
+            prev, i = " ", j
+            continue
+        if prev and prev != " " and (has_cjk(prev) or has_cjk(ch)):
+            out.append(r"\s*")
+        out.append(re.escape(ch))
+        prev = ch
+        i += 1
+    return re.compile("".join(out))
+
+
+def term_regex(term: Term) -> re.Pattern:
+    """Where a word-mode term occurs in folded text."""
+    if term.cjk:
+        return exact_regex(term.text)
+    w = re.escape(fold(term.text))
+    return re.compile(f"(?<!{_WORD_CHARS}){w}(?!{_WORD_CHARS})")
+
+
+def find_spans(patterns: list[re.Pattern], text: str, folded: bool = True) -> tuple[tuple[int, int], ...]:
+    """Sorted, merged non-empty match spans of all patterns in ``text``."""
+    target = fold(text) if folded else text
+    spans = sorted(m.span() for p in patterns for m in p.finditer(target) if m.end() > m.start())
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            if e > merged[-1][1]:
+                merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return tuple(merged)
+
+
+# ---------------------------------------------------------------- clause labels
+
+
+def clause_number(label: str | int | None) -> int | None:
+    """十六, 16, (16), （十六）, (XVI), 第十六条 -> 16; None if not a number label."""
+    if label is None:
+        return None
+    if isinstance(label, int):
+        return label
+    return _clause_number(str(label))
+
+
+@lru_cache(maxsize=4096)
+def _clause_number(label: str) -> int | None:
+    s = unicodedata.normalize("NFKC", label).strip()
+    m = re.fullmatch(r"第\s*(.+?)\s*[条项款章节部分]*", s)
+    if m:
+        s = m.group(1)
+    if not s:
+        return None
+    from align.segment import parse_number_label
+
+    return parse_number_label(s)

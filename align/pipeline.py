@@ -1,0 +1,163 @@
+"""The end-to-end job: read -> segment -> embed -> align -> audit -> export.
+
+This is the public entry point a script or the CLI calls. Each stage lives in
+its own module; this one only wires them together and does the file I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from . import aligner
+from .embed import Encoder, get_encoder
+from .model import AlignError, Document, PairResult, Segment
+from .read import read_document
+from .segment import segment, segment_lines
+
+Progress = Callable[[str, int, int], None]
+DEFAULT_FORMATS = ("tmx", "csv", "jsonl", "audit", "report")
+CJK_LANGS = ("zh", "ja")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What a user can choose for one run."""
+
+    src_lang: str | None = None
+    tgt_lang: str | None = None
+    encoding: str | None = None
+    presplit: bool = False
+    audit: bool = True
+    config: aligner.AlignConfig = aligner.AlignConfig()
+
+
+def segments_for(doc: Document, presplit: bool) -> list[Segment]:
+    return segment_lines(doc) if presplit else segment(doc)
+
+
+def embed_segments(encoder: Encoder, segments: Sequence[Segment], progress: Progress | None = None, label: str = "embed") -> np.ndarray:
+    """Embed in batches so a progress bar can move on long documents."""
+    texts = [s.text for s in segments]
+    out = np.zeros((len(texts), encoder.dim if texts else 0), dtype=np.float32)
+    step = 256
+    for start in range(0, len(texts), step):
+        out[start : start + step] = encoder.encode(texts[start : start + step])
+        if progress:
+            progress(label, min(len(texts), start + step), len(texts))
+    return out
+
+
+def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.ndarray, tgt_vecs: np.ndarray,
+                   src_lang: str, tgt_lang: str, presplit: bool) -> aligner.Evidence:
+    """Everything the aligner needs about the two segment lists."""
+
+    def lengths(segs: Sequence[Segment]) -> np.ndarray:
+        return np.array([sum(not ch.isspace() for ch in s.text) for s in segs], dtype=np.float64)
+
+    def par_starts(segs: Sequence[Segment]) -> np.ndarray | None:
+        if presplit:
+            return None
+        return np.array([k == 0 or segs[k].paragraph != segs[k - 1].paragraph for k in range(len(segs))], dtype=np.int64)
+
+    from .pairfeatures import pair_scorer
+
+    return aligner.Evidence(
+        src_vecs=src_vecs,
+        tgt_vecs=tgt_vecs,
+        src_lens=lengths(src),
+        tgt_lens=lengths(tgt),
+        src_par_start=par_starts(src),
+        tgt_par_start=par_starts(tgt),
+        pair_fn=pair_scorer([s.text for s in src], [t.text for t in tgt], src_lang, tgt_lang),
+    )
+
+
+def check_languages(src: Document, tgt: Document) -> list[str]:
+    """Warn about swapped or same-language inputs; they align badly, silently."""
+    from .read import detect_lang
+
+    warnings = list(src.warnings) + list(tgt.warnings)
+    s, t = detect_lang(src.text), detect_lang(tgt.text)
+    if s == t and s != "und":
+        warnings.append(f"both texts look like {s}; alignment expects a text and its translation")
+    return warnings
+
+
+def align_documents(src: Document, tgt: Document, stem: str, encoder: Encoder | None = None,
+                    options: RunOptions = RunOptions(), progress: Progress | None = None) -> PairResult:
+    """Align two decoded documents and, unless disabled, audit the result."""
+    encoder = encoder or get_encoder()
+    src_segs = segments_for(src, options.presplit)
+    tgt_segs = segments_for(tgt, options.presplit)
+    if not [s for s in src_segs if s.text] or not [t for t in tgt_segs if t.text]:
+        empty = src if not src_segs else tgt
+        raise AlignError(f"{empty.path or 'input'}: no sentences found")
+    src_vecs = embed_segments(encoder, src_segs, progress, "embed " + src.lang)
+    tgt_vecs = embed_segments(encoder, tgt_segs, progress, "embed " + tgt.lang)
+    ev = build_evidence(src_segs, tgt_segs, src_vecs, tgt_vecs, src.lang, tgt.lang, options.presplit)
+    if progress:
+        progress("align", 0, 1)
+    alignment = aligner.align_evidence(ev, src.lang, tgt.lang, options.config)
+    if progress:
+        progress("align", 1, 1)
+    pair = PairResult(stem=stem, src=src, tgt=tgt, src_segments=tuple(src_segs), tgt_segments=tuple(tgt_segs), alignment=alignment)
+    check_coverage(pair)
+    if options.audit:
+        from .audit import audit
+
+        pair = replace(pair, findings=tuple(audit(pair, encoder=encoder)))
+    return pair
+
+
+def check_coverage(pair: PairResult) -> None:
+    """No sentence may be lost or duplicated: refuse to write anything if one is."""
+    for name, beads_side, segs in (
+        ("source", [b.src for b in pair.alignment.beads], pair.src_segments),
+        ("target", [b.tgt for b in pair.alignment.beads], pair.tgt_segments),
+    ):
+        flat = [i for side in beads_side for i in side]
+        if flat != list(range(len(segs))):
+            raise AlignError(f"internal error: the {name} sentences are not covered exactly once, in order; nothing written")
+
+
+def align_files(src_path: str | Path, tgt_path: str | Path, out_dir: str | Path | None = None,
+                formats: Sequence[str] = DEFAULT_FORMATS, encoder: Encoder | None = None,
+                options: RunOptions = RunOptions(), stem: str | None = None,
+                progress: Progress | None = None) -> tuple[PairResult, list[Path]]:
+    """Read, align and (if ``out_dir``) write every requested format."""
+    src = read_document(src_path, options.src_lang, options.encoding)
+    tgt = read_document(tgt_path, options.tgt_lang, options.encoding)
+    if options.src_lang is None and options.tgt_lang is None and src.lang == "en" and tgt.lang == "zh" and not options.presplit:
+        raise AlignError(f"{src_path} looks English and {tgt_path} Chinese: the files seem swapped (give the Chinese file first, or set --src-lang/--tgt-lang)")
+    stem = stem or Path(src_path).stem
+    pair = align_documents(src, tgt, stem, encoder, options, progress)
+    written: list[Path] = []
+    if out_dir is not None:
+        written = write_pair(pair, Path(out_dir), formats)
+    return pair, written
+
+
+def write_pair(pair: PairResult, out_dir: Path, formats: Sequence[str]) -> list[Path]:
+    from .export import write_outputs
+
+    return write_outputs(pair, out_dir, list(formats))
+
+
+def discover_pairs(texts_dir: str | Path) -> list[tuple[str, Path, Path]]:
+    """Pairs texts/zh/X.txt with texts/en/X.txt, the default job of `align run`."""
+    root = Path(texts_dir)
+    zh_dir, en_dir = root / "zh", root / "en"
+    if not zh_dir.is_dir() or not en_dir.is_dir():
+        raise AlignError(f"{root}: expected folders {zh_dir} and {en_dir}")
+    pairs = []
+    for zh in sorted(zh_dir.glob("*.txt")):
+        en = en_dir / zh.name
+        if en.exists():
+            pairs.append((zh.stem, zh, en))
+    if not pairs:
+        raise AlignError(f"{root}: no file in zh/ has a namesake in en/")
+    return pairs

@@ -1,0 +1,462 @@
+"""Benchmark `align lookup` at scale: build an index of N synthetic bead pairs and time lookups.
+
+Pairs are recombined from real aligned beads (MAC-Dev zh-en gold and the
+Bible en-zh gold under <repo>/../shared/bench), one or two beads per pair,
+with enumerated clause labels, dates and sections varied, written as bead
+JSONL files (several documents) exactly as `align run` writes them, then
+indexed with ``align.lookup.build_index``.
+
+Vectors: embedding a million sentences with USE would take hours here, so the
+index's vectors are *derived* from real USE vectors of a pool of real beads
+(each text gets a fixed mix of two pool vectors plus noise, picked by a hash
+of the text). The query side is real USE. Timings are real; similarities are
+not meaningful, but the approximate (coarse + re-rank) search is compared
+with an exact scan of the same vectors for its recall.
+
+    python bench/lookup_bench.py --pairs 1000000
+    python bench/lookup_bench.py --zh-tokenizers     # jieba vs bigram correctness
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from align.lookup import build_index, search  # noqa: E402
+from align.lookup.store import connect, open_vectors, read_meta  # noqa: E402
+from align.lookup.text import index_text  # noqa: E402
+
+SECTIONS = [
+    ("政治合作", "Political cooperation"),
+    ("安全合作", "Security cooperation"),
+    ("务实合作", "Practical cooperation"),
+    ("人文交流", "Cultural exchanges"),
+    ("国际协作", "International collaboration"),
+    ("总则", "General provisions"),
+    ("附则", "Supplementary provisions"),
+]
+ZH_DIGITS = "零一二三四五六七八九"
+MONTHS = "January February March April May June July August September October November December".split()
+
+
+def zh_number(n: int) -> str:
+    if n < 10:
+        return ZH_DIGITS[n]
+    if n < 20:
+        return "十" + (ZH_DIGITS[n % 10] if n % 10 else "")
+    if n < 100:
+        return ZH_DIGITS[n // 10] + "十" + (ZH_DIGITS[n % 10] if n % 10 else "")
+    return str(n)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------- real beads
+
+
+def _read_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def _gold_beads(folder: Path, zh_is_src: bool) -> list[tuple[str, str]]:
+    out = []
+    for gold in sorted((folder / "gold").glob("*.align")):
+        src, tgt = _read_lines(folder / "src" / gold.stem), _read_lines(folder / "tgt" / gold.stem)
+        for line in _read_lines(gold):
+            a, b = line.split(":")
+            si, ti = json.loads(a), json.loads(b)
+            if not si or not ti:
+                continue
+            s_text = [src[i] for i in si]
+            t_text = [tgt[i] for i in ti]
+            zh, en = (s_text, t_text) if zh_is_src else (t_text, s_text)
+            out.append(("".join(zh), " ".join(en)))
+    return out
+
+
+def real_beads(shared: Path) -> list[tuple[str, str]]:
+    bench = shared / "bench"
+    beads = []
+    if (bench / "mac-dev").is_dir():
+        beads += _gold_beads(bench / "mac-dev", zh_is_src=True)
+    if (bench / "bible-en-zh").is_dir():
+        beads += _gold_beads(bench / "bible-en-zh", zh_is_src=False)
+    if not beads:
+        sys.exit(f"no benchmark data under {bench} (need mac-dev and/or bible-en-zh); pass --shared")
+    return beads
+
+
+# ---------------------------------------------------------------- synthetic corpus
+
+
+def write_corpus(beads: list[tuple[str, str]], pairs: int, docs: int, out: Path, seed: int = 0) -> list[Path]:
+    rnd = random.Random(seed)
+    per_doc = -(-pairs // docs)
+    paths = []
+    made = 0
+    for d in range(docs):
+        path = out / f"synthetic-{d:03d}.jsonl"
+        paths.append(path)
+        n_here = min(per_doc, pairs - made)
+        zpos = epos = 0
+        section = SECTIONS[0]
+        clause = 0
+        with open(path, "w", encoding="utf-8") as f:
+            for n in range(n_here):
+                if n % 60 == 0:
+                    section = SECTIONS[rnd.randrange(len(SECTIONS))]
+                    clause = 0
+                k = 1 if rnd.random() < 0.6 else 2
+                picked = [beads[rnd.randrange(len(beads))] for _ in range(k)]
+                zh = "".join(p[0] for p in picked)
+                en = " ".join(p[1] for p in picked)
+                zcl = ecl = None
+                number = None
+                if rnd.random() < 0.35:
+                    clause += 1
+                    number = clause
+                    zcl, ecl = f"（{zh_number(clause)}）", f"({clause})"
+                    zh, en = zcl + zh, ecl + " " + en
+                if rnd.random() < 0.25:
+                    y, m, day = rnd.randrange(1949, 2030), rnd.randrange(1, 13), rnd.randrange(1, 29)
+                    zh += f"（{y}年{m}月{day}日）"
+                    en += f" ({MONTHS[m - 1]} {day}, {y})"
+                rec = {
+                    "bead": n,
+                    "zh": zh,
+                    "en": en,
+                    "zh_spans": [[zpos, zpos + len(zh)]],
+                    "en_spans": [[epos, epos + len(en)]],
+                    "score": round(rnd.uniform(0.5, 1.0), 4),
+                    "flags": [],
+                    "section": {"zh": section[0], "en": section[1]},
+                    "clause": {"zh": zcl, "en": ecl},
+                    "number": number,
+                }
+                zpos += len(zh) + 1
+                epos += len(en) + 1
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        made += n_here
+    return paths
+
+
+# ---------------------------------------------------------------- vectors
+
+
+class DerivedEncoder:
+    """Cheap vectors with the statistics of real ones: a hash of each text
+    picks two real USE pool vectors and a noise row; the mix is normalised."""
+
+    name = "bench-derived-usem3"
+
+    def __init__(self, pool: np.ndarray, noise: float = 0.25, seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        self.pool = pool.astype(np.float32)
+        self.dim = pool.shape[1]
+        nz = rng.standard_normal((4096, self.dim)).astype(np.float32)
+        self.noise = noise * nz / np.linalg.norm(nz, axis=1, keepdims=True)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        h = np.fromiter((zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in texts), dtype=np.uint64, count=len(texts))
+        p = self.pool.shape[0]
+        v = self.pool[(h % p).astype(np.int64)] + 0.5 * self.pool[((h >> 11) % p).astype(np.int64)] + self.noise[((h >> 22) % 4096).astype(np.int64)]
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        return v
+
+
+class RandomEncoder(DerivedEncoder):
+    name = "bench-random"
+
+    def __init__(self, dim: int = 512, seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        super().__init__(rng.standard_normal((65536, dim)).astype(np.float32), noise=1.0, seed=seed)
+
+
+class QueryEncoder:
+    """Real USE for queries, under the index's encoder name."""
+
+    def __init__(self, inner, name: str) -> None:
+        self.inner, self.name = inner, name
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.inner.encode(texts)
+
+
+# ---------------------------------------------------------------- timing
+
+
+def timed(fn, repeat: int = 1):
+    best = None
+    out = None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+    return best, out
+
+
+def summary(ms: list[float]) -> str:
+    ms = sorted(ms)
+    p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+    return f"median {statistics.median(ms):7.1f} ms   p95 {p95:7.1f} ms   max {ms[-1]:7.1f} ms   (n={len(ms)})"
+
+
+def query_sets(beads: list[tuple[str, str]], n: int, seed: int = 1) -> dict[str, list]:
+    rnd = random.Random(seed)
+    zh_words, en_words, en_phrases, en_frags, zh_subs = [], [], [], [], []
+    while len(zh_words) < n or len(en_phrases) < n:
+        zh, en = beads[rnd.randrange(len(beads))]
+        runs = re.findall(r"[\u4e00-\u9fff]{4,}", zh)
+        if runs:
+            r = rnd.choice(runs)
+            i = rnd.randrange(len(r) - 1)
+            zh_words.append(r[i : i + rnd.choice((2, 3))])
+            i = rnd.randrange(max(1, len(r) - 4))
+            zh_subs.append(r[i : i + 4])
+        words = re.findall(r"[A-Za-z]{5,}", en)
+        if len(words) >= 2:
+            en_words.append(rnd.choice(words))
+            toks = en.split()
+            i = rnd.randrange(max(1, len(toks) - 3))
+            en_phrases.append(" ".join(toks[i : i + 3]))
+            w = rnd.choice(words)
+            en_frags.append(w[1:-1])
+    return {
+        "zh_words": zh_words[:n],
+        "zh_subs": zh_subs[:n],
+        "en_words": en_words[:n],
+        "en_phrases": en_phrases[:n],
+        "en_frags": en_frags[:n],
+    }
+
+
+def bench_queries(db: Path, beads, args, query_encoder) -> None:
+    qs = query_sets(beads, args.queries)
+    cases = [
+        ("word   zh (2-3 chars)", "word", qs["zh_words"]),
+        ("word   en (1 word)", "word", qs["en_words"]),
+        ("word   en (3 words)", "word", qs["en_phrases"]),
+        ("exact  zh (4 chars)", "exact", qs["zh_subs"]),
+        ("exact  en (3 words)", "exact", qs["en_phrases"]),
+        ("exact  en (word fragment)", "exact", qs["en_frags"]),
+    ]
+    print(f"\nlookups (search() wall time incl. opening the index; limit={args.limit}):")
+    for label, mode, queries in cases:
+        times, counts = [], []
+        for q in queries:
+            dt, hits = timed(lambda q=q: search(db, q, mode=mode, limit=args.limit), repeat=2)
+            times.append(dt * 1000)
+            counts.append(len(hits))
+        print(f"  {label:28s} {summary(times)}   hits/query {statistics.mean(counts):.1f}")
+
+    times = []
+    for sec in SECTIONS[:5]:
+        for c in (1, 5, 12):
+            for clause, section in ((zh_number(c), sec[0]), (str(c), sec[1].split()[0].lower())):
+                dt, hits = timed(lambda: search(db, clause=clause, section=section, limit=args.limit), repeat=2)
+                times.append(dt * 1000)
+    print(f"  {'clause + section':28s} {summary(times)}")
+    times = []
+    for pat in [r"\b(?:1[0-9]{3})\)", r"神.{0,3}说", r"Jesus\s+\w+ed"]:
+        dt, hits = timed(lambda pat=pat: search(db, pat, mode="regex", limit=args.limit))
+        times.append(dt * 1000)
+    print(f"  {'regex (scan)':28s} {summary(times)}")
+    dt, hits = timed(lambda: search(db, "zq", mode="exact", limit=args.limit))
+    print(f"  {'exact, rare 2-letter fragment':28s} {dt * 1000:7.1f} ms  ({len(hits)} hits; vocabulary / scan path)")
+
+    if query_encoder is None:
+        return
+    con = connect(db)
+    meta = read_meta(con)
+    con.close()
+    store = open_vectors(db, meta)
+    sem_queries = [b[1] for b in random.Random(2).sample(beads, args.queries // 2)] + [b[0] for b in random.Random(3).sample(beads, args.queries // 2)]
+    enc_times, search_times, recalls = [], [], []
+    for q in sem_queries:
+        t0 = time.perf_counter()
+        qv = query_encoder.encode([q])[0]
+        enc_times.append((time.perf_counter() - t0) * 1000)
+        dt, hits = timed(lambda q=q: search(db, q, mode="semantic", limit=args.limit, encoder=_Fixed(qv, query_encoder.name)), repeat=2)
+        search_times.append(dt * 1000)
+        if store.coarse is not None:
+            exact = np.asarray(store.vectors @ qv)
+            top = set(np.argpartition(-exact, 10)[:10].tolist())
+            rows, _ = store.top(qv, 10)
+            recalls.append(len(top & set(rows.tolist())) / 10)
+    print(f"  {'semantic: search (vector)':28s} {summary(search_times)}")
+    print(f"  {'semantic: USE query encode':28s} {summary(enc_times)}")
+    if recalls:
+        print(f"  semantic coarse+rerank recall@10 vs exact scan of the same vectors: {statistics.mean(recalls):.3f} (min {min(recalls):.1f})")
+        t_exact = [timed(lambda: np.argpartition(-(store.vectors @ query_encoder.encode([q])[0]), 20)[:20])[0] * 1000 for q in sem_queries[:5]]
+        print(f"  (exact full scan of {store.vectors.shape[0]:,} x {store.vectors.shape[1]} float32 for comparison: {summary(t_exact)})")
+
+
+class _Fixed:
+    """An encoder that returns an already computed query vector: times the search alone."""
+
+    def __init__(self, v: np.ndarray, name: str) -> None:
+        self.v, self.name = v, name
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.v[None, :]
+
+
+# ---------------------------------------------------------------- jieba vs bigrams
+
+
+def zh_tokenizers(shared: Path, n_queries: int) -> None:
+    """Correctness of Chinese FTS5 retrieval: character bigrams vs jieba words.
+
+    Truth is substring containment. Queries are jieba words of the texts and
+    random 2-4 character substrings."""
+    import sqlite3
+
+    from align.lookup.text import word_expression, word_terms
+    from align.segment import word_spans
+
+    texts = []
+    zh_js = REPO / "texts" / "zh" / "joint-statement.txt"
+    if zh_js.is_file():
+        texts += [p for p in zh_js.read_text(encoding="utf-8").split("\n") if p.strip()]
+    for f in sorted((shared / "bench" / "mac-dev" / "src").glob("*")):
+        texts += _read_lines(f)
+    texts = [t for t in texts if t.strip()]
+    t0 = time.perf_counter()
+    jieba_rows = [" ".join(t[s:e] for s, e in word_spans(t, "zh")) for t in texts]
+    t_jieba = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    bigram_rows = [index_text(t) for t in texts]
+    t_bigram = time.perf_counter() - t0
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE VIRTUAL TABLE j USING fts5(x, tokenize='unicode61 remove_diacritics 2')")
+    con.execute("CREATE VIRTUAL TABLE b USING fts5(x, tokenize='unicode61 remove_diacritics 2')")
+    con.executemany("INSERT INTO j(rowid, x) VALUES (?, ?)", enumerate(jieba_rows))
+    con.executemany("INSERT INTO b(rowid, x) VALUES (?, ?)", enumerate(bigram_rows))
+
+    rnd = random.Random(7)
+    words = sorted({t[s:e] for t in rnd.sample(texts, min(400, len(texts))) for s, e in word_spans(t, "zh") if e - s >= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", t[s:e])})
+    words = rnd.sample(words, min(n_queries, len(words)))
+    subs = []
+    while len(subs) < n_queries:
+        runs = re.findall(r"[\u4e00-\u9fff]{4,}", rnd.choice(texts))
+        if runs:
+            r = rnd.choice(runs)
+            k = rnd.choice((2, 3, 4))
+            i = rnd.randrange(len(r) - k + 1)
+            subs.append(r[i : i + k])
+
+    def jieba_query(q: str) -> str:
+        toks = [q[s:e] for s, e in word_spans(q, "zh")]
+        return " + ".join('"' + t.replace('"', '""') + '"' for t in toks)
+
+    print(f"Chinese retrieval, {len(texts)} texts (Joint Statement + MAC-Dev zh); truth = substring containment")
+    print(f"  tokenising all texts: jieba {t_jieba:.2f} s, bigrams {t_bigram:.3f} s")
+    for label, queries in (("jieba words as queries", words), ("random 2-4 char substrings", subs)):
+        for name, table, build in (("jieba index", "j", jieba_query), ("bigram index", "b", lambda q: word_expression(word_terms(q)))):
+            tp = fp = fn = 0
+            missed = []
+            for q in queries:
+                truth = {i for i, t in enumerate(texts) if q in t}
+                got = {r for (r,) in con.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (build(q),))}
+                tp += len(truth & got)
+                fp += len(got - truth)
+                fn += len(truth - got)
+                if truth - got and len(missed) < 4:
+                    missed.append(q)
+            print(f"  {label:28s} {name:13s} recall {tp / max(1, tp + fn):.3f}  precision {tp / max(1, tp + fp):.3f}  (missed e.g. {', '.join(missed) or '-'})")
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pairs", type=int, default=100_000, help="synthetic bead pairs to index (default 100000)")
+    ap.add_argument("--docs", type=int, default=20, help="number of JSONL documents to spread them over")
+    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared", help="shared data folder (default <repo>/../shared)")
+    ap.add_argument("--workdir", type=Path, default=None, help="where to write the JSONL and the index (default: a temp dir, removed)")
+    ap.add_argument("--vectors", choices=("derived", "random", "none"), default="derived",
+                    help="derived: mixes of real USE vectors of a pool of beads (default); random; none: no semantic index")
+    ap.add_argument("--pool", type=int, default=1000, help="real beads embedded with USE for derived vectors")
+    ap.add_argument("--queries", type=int, default=30, help="queries per lookup kind")
+    ap.add_argument("--limit", type=int, default=20)
+    ap.add_argument("--zh-tokenizers", action="store_true", help="only compare jieba and bigram Chinese indexing")
+    args = ap.parse_args()
+
+    if args.zh_tokenizers:
+        zh_tokenizers(args.shared, args.queries * 10)
+        return
+
+    beads = real_beads(args.shared)
+    print(f"{len(beads):,} real zh-en beads from {args.shared / 'bench'}")
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="lookup-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        t0 = time.perf_counter()
+        files = write_corpus(beads, args.pairs, args.docs, work)
+        size = sum(f.stat().st_size for f in files)
+        print(f"wrote {args.pairs:,} pairs in {len(files)} JSONL files ({size / 2**20:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+
+        encoder = None
+        query_encoder = None
+        if args.vectors != "none":
+            from align.embed import get_encoder
+
+            use = get_encoder(None)
+            if args.vectors == "derived":
+                pool_beads = random.Random(5).sample(beads, min(args.pool, len(beads)))
+                t0 = time.perf_counter()
+                pool = use.encode([t for b in pool_beads for t in b])
+                print(f"embedded a pool of {len(pool):,} real sentences with {use.name} in {time.perf_counter() - t0:.1f} s (cached after the first run)")
+                encoder = DerivedEncoder(pool)
+            else:
+                encoder = RandomEncoder()
+            query_encoder = QueryEncoder(use, encoder.name)
+            print(f"index vectors: {encoder.name} ({'derived from real USE vectors, not embedded' if args.vectors == 'derived' else 'random'}); queries: real {use.name}")
+
+        db = work / "align.db"
+        last = [0.0]
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            now = time.perf_counter()
+            if now - last[0] > 10:
+                last[0] = now
+                print(f"  ... {done:,} beads indexed", flush=True)
+
+        stats = build_index(files, db, encoder=encoder, progress=progress, vectors=encoder is not None, fresh=True)
+        sizes = {p.name: p.stat().st_size for p in work.glob("align.db*")}
+        print(f"\nindexed {stats.beads:,} pairs in {stats.seconds:.1f} s = {stats.pairs_per_second:,.0f} pairs/s")
+        print("  phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in stats.timings.items()))
+        if encoder is not None:
+            rate = stats.beads / max(1e-9, stats.seconds - stats.timings.get("embed", 0) - stats.timings.get("vectors_finish", 0))
+            print(f"  text index alone (without vector derivation / coarse projection): {rate:,.0f} pairs/s")
+        print("  files: " + ", ".join(f"{k} {v / 2**20:,.0f} MB" for k, v in sorted(sizes.items())))
+        print(f"  peak RSS after build: {rss_mb():,.0f} MB")
+
+        bench_queries(db, beads, args, query_encoder)
+        print(f"\npeak RSS: {rss_mb():,.0f} MB (includes memory-mapped vector pages)")
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,509 @@
+"""align.lookup on real Joint Statement beads: word, exact, regex, semantic and
+clause lookups, TMX input, and every kind of bad input the issue lists.
+
+The beads are built here from paragraphs of texts/zh and texts/en that were
+checked by hand to be translations of each other; expected results are
+computed from those texts, not typed in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from align.lookup import SCHEMA_VERSION, build_index, clause_number, format_hits, hits_to_json, search
+from align.lookup import store as store_mod
+from align.model import AlignError
+
+ROOT = Path(__file__).resolve().parents[1]
+ZH_PATH = ROOT / "texts" / "zh" / "joint-statement.txt"
+EN_PATH = ROOT / "texts" / "en" / "joint-statement.txt"
+
+# (zh paragraph starts, en paragraph starts, zh section, en section, zh clause, en clause)
+# A side with two starts is two paragraphs of that language forming one bead.
+PAIRS = [
+    (["务实合作\n"], ["Practical cooperation\n"], "务实合作", "Practical cooperation", None, None),
+    (["(十五) 扩大中俄地方交流"], ["(15) Expanding local exchanges"], "务实合作", "Practical cooperation", "(十五)", "(15)"),
+    (["(十六) 积极推进“一带一路”建设与欧亚经济联盟对接"], ['(16) Actively promote the construction of the "Belt and Road"'], "务实合作", "Practical cooperation", "(十六)", "(16)"),
+    (["确保 2018 年 5 月 17 日签署"], ["Ensuring that the Agreement on Economic and Trade Cooperation"], "务实合作", "Practical cooperation", "(十六)", "(16)"),
+    (["双方高度评价 2019 年 4 月 25 日"], ['The two sides spoke highly of the second "Belt and Road"'], "务实合作", "Practical cooperation", "(十六)", "(16)"),
+    (["(十七) 继续深化双边领事合作"], ["(17) Continue to deepen bilateral consular cooperation"], "务实合作", "Practical cooperation", "(十七)", "(17)"),
+    (["俄方支持“一带一路”倡议"], ['The Russian side supports the "One Belt, One Road" initiative'], None, None, None, None),
+    (["（九）推动两国林业和自然保护部门合作"], ["(9) Promote cooperation between the forestry", "and Leopard on the Sino-Russian border."], "人文交流", "Cultural exchanges", "（九）", "(9)"),
+    (["(十六) 坚持构建开放型亚太经济的大方向"], ["(16) Adhere to the general direction of building an open Asia-Pacific economy"], "国际协作", "International collaboration", "(十六)", "(16)"),
+]
+PANDA, EEU_16, EEU_AGREEMENT = 7, 2, 3
+
+
+def _paragraph(text: str, start: str) -> tuple[int, int]:
+    s = text.index(start)
+    assert text.count(start) == 1, f"paragraph start not unique: {start!r}"
+    e = text.find("\n", s + len(start.rstrip("\n")))
+    return s, (len(text) if e < 0 else e)
+
+
+def _side(text: str, starts: list[str], joiner: str) -> tuple[str, list[list[int]]]:
+    spans = [list(_paragraph(text, st)) for st in starts]
+    return joiner.join(text[s:e] for s, e in spans), spans
+
+
+def bead_records() -> list[dict]:
+    zh_text = ZH_PATH.read_text(encoding="utf-8")
+    en_text = EN_PATH.read_text(encoding="utf-8")
+    records = []
+    for n, (zs, es, zsec, esec, zcl, ecl) in enumerate(PAIRS):
+        zh, zh_spans = _side(zh_text, zs, "")
+        en, en_spans = _side(en_text, es, " ")
+        records.append(
+            {
+                "bead": n,
+                "zh": zh,
+                "en": en,
+                "zh_spans": zh_spans,
+                "en_spans": en_spans,
+                "score": 0.9,
+                "flags": [],
+                "section": {"zh": zsec, "en": esec},
+                "clause": {"zh": zcl, "en": ecl},
+                "number": clause_number(zcl),
+            }
+        )
+    return records
+
+
+FINDING = {
+    "finding": 0,
+    "bead": EEU_16,
+    "kind": "mistranslation",
+    "severity": "major",
+    "message": "欧亚经济联盟 rendered as 'European-European Economic Union'",
+}
+
+
+def write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+class HashEncoder:
+    """Deterministic stand-in for a sentence encoder: character-trigram hashing.
+
+    Identical texts get identical vectors, so a text looked up semantically
+    must come back as the top hit: that checks the vector-row bookkeeping.
+    """
+
+    name = "hash-trigram-64"
+    dim = 64
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for k in range(max(1, len(t) - 2)):
+                h = int.from_bytes(hashlib.blake2b(t[k : k + 3].encode(), digest_size=4).digest(), "little")
+                out[i, h % self.dim] += 1.0 if h & 1 << 31 else -1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("lookup")
+    records = bead_records()
+    jsonl = write_jsonl(tmp / "joint-statement.jsonl", records)
+    (tmp / "joint-statement.audit.jsonl").write_text(json.dumps(FINDING, ensure_ascii=False) + "\n", encoding="utf-8")
+    db = tmp / "align.db"
+    stats = build_index([jsonl], db, encoder=HashEncoder())
+    return {"tmp": tmp, "db": db, "records": records, "jsonl": jsonl, "stats": stats}
+
+
+def beads_of(hits) -> list[int]:
+    return [h.bead for h in hits]
+
+
+def matched_texts(hit) -> list[str]:
+    return [hit.texts[hit.side][s:e] for s, e in hit.spans[hit.side]]
+
+
+# ---------------------------------------------------------------- building
+
+
+def test_build_reports_what_it_indexed(corpus):
+    stats = corpus["stats"]
+    assert stats.documents == ("joint-statement",)
+    assert stats.beads == stats.total_beads == len(PAIRS)
+    assert stats.findings == 1
+    assert stats.vectors == 2 * len(PAIRS)
+    assert stats.encoder == HashEncoder.name
+    con = sqlite3.connect(corpus["db"])
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    con.close()
+
+
+# ---------------------------------------------------------------- word mode
+
+
+def test_chinese_word_search_finds_eurasian_economic_union(corpus):
+    hits = search(corpus["db"], "欧亚经济联盟")
+    expected = [r["bead"] for r in corpus["records"] if "欧亚经济联盟" in r["zh"]]
+    assert len(expected) == 3
+    assert beads_of(hits) == expected
+    for h in hits:
+        assert h.side == 0 and h.langs == ("zh", "en")
+        assert set(matched_texts(h)) == {"欧亚经济联盟"}
+        assert h.spans[1] == ()  # the Chinese query is not looked for in the English
+
+
+def test_english_word_search_finds_eurasian_economic_union(corpus):
+    hits = search(corpus["db"], "eurasian ECONOMIC Union")
+    words = ("eurasian", "economic", "union")
+    expected = [r["bead"] for r in corpus["records"] if all(re.search(rf"\b{w}\b", r["en"], re.I) for w in words)]
+    assert EEU_16 in expected and EEU_AGREEMENT in expected
+    assert beads_of(hits) == expected
+    h = hits[0]
+    assert h.side == 1
+    assert {t.lower() for t in matched_texts(h)} == set(words)
+    # the Chinese side of the hit is the clause that says 欧亚经济联盟
+    assert "欧亚经济联盟" in h.texts[0]
+
+
+def test_word_match_is_whole_words_for_english_and_substring_for_chinese(corpus):
+    assert search(corpus["db"], "panda") == []  # the text says "pandas"
+    assert beads_of(search(corpus["db"], "pandas")) == [PANDA]
+    # 熊猫 is inside the jieba word 大熊猫: bigram indexing still finds it
+    hits = search(corpus["db"], "熊猫")
+    assert beads_of(hits) == [PANDA]
+    assert matched_texts(hits[0]) == ["熊猫", "熊猫"]
+    # single character: prefix query on the bigram index
+    one = search(corpus["db"], "豹")
+    assert beads_of(one) == [r["bead"] for r in corpus["records"] if "豹" in r["zh"]]
+
+
+# ---------------------------------------------------------------- exact and regex
+
+
+def test_exact_mode_is_case_insensitive_substring(corpus):
+    recs = corpus["records"]
+    for q in ["European-European Economic Union", "conomic Un", "anda", "Eurasian", "(16)"]:
+        hits = search(corpus["db"], q, mode="exact")
+        expected = [r["bead"] for r in recs if q.lower() in r["en"].lower() or (q.isascii() and not q[0].isalpha() and q in r["zh"])]
+        assert beads_of(hits) == expected, q
+        for h in hits:
+            assert all(t.lower() == q.lower() for t in matched_texts(h)), q
+    # spacing around CJK characters is not significant: the text has "2019 年 4 月 25 日"
+    hits = search(corpus["db"], "2019年4月25日", mode="exact")
+    assert beads_of(hits) == [4]
+    assert matched_texts(hits[0]) == ["2019 年 4 月 25 日"]
+    assert search(corpus["db"], "欧亚经济委员会", mode="exact")[0].bead == EEU_16
+    assert search(corpus["db"], "no such words here", mode="exact") == []
+
+
+def test_regex_mode(corpus):
+    recs = corpus["records"]
+    hits = search(corpus["db"], r"\(1[5-7]\)", mode="regex")
+    assert beads_of(hits) == [r["bead"] for r in recs if re.search(r"\(1[5-7]\)", r["en"])]
+    assert all(h.side == 1 for h in hits)
+    hits = search(corpus["db"], r"大?熊猫.{0,2}保护", mode="regex")
+    assert beads_of(hits) == [PANDA]
+    assert matched_texts(hits[0]) == ["大熊猫保护"]
+    with pytest.raises(AlignError, match="bad regular expression"):
+        search(corpus["db"], "(unclosed", mode="regex")
+
+
+# ---------------------------------------------------------------- clause addressing
+
+
+def test_clause_addressing_in_both_languages(corpus):
+    recs = corpus["records"]
+    item16 = [r["bead"] for r in recs if r["number"] == 16 and r["section"]["zh"] == "务实合作"]
+    assert item16 == [2, 3, 4]
+    zh = search(corpus["db"], clause="十六", section="务实合作")
+    en = search(corpus["db"], clause="16", section="practical coop")
+    assert beads_of(zh) == beads_of(en) == item16
+    assert zh[0].label() == "务实合作 (十六) / Practical cooperation (16)"
+    assert zh[0].texts == (recs[2]["zh"], recs[2]["en"])
+    # every way of writing the label, and sections matched in either language
+    for label in ["（十六）", "(16)", "16", 16, "XVI", "第十六条"]:
+        assert beads_of(search(corpus["db"], clause=label, section="Practical")) == item16, label
+    every16 = [r["bead"] for r in recs if r["number"] == 16]
+    assert beads_of(search(corpus["db"], clause="(16)")) == every16
+    assert beads_of(search(corpus["db"], clause="十六", section="国际")) == [8]
+    assert beads_of(search(corpus["db"], clause="16", section="INTERNATIONAL collab")) == [8]
+    assert search(corpus["db"], clause="16", section="no such section") == []
+    # a query narrowed by clause
+    narrowed = [r["bead"] for r in recs if r["number"] == 16 and "eurasian" in r["en"].lower()]
+    assert narrowed and len(narrowed) < len(every16)
+    assert beads_of(search(corpus["db"], "Eurasian", clause="16", mode="exact")) == narrowed
+    with pytest.raises(AlignError, match="clause label"):
+        search(corpus["db"], clause="sixteenth-ish")
+
+
+# ---------------------------------------------------------------- hostile queries
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', '""', "*", "AND", "OR NOT", "NEAR(", "(", ")", "col:x", "{zh}:x", '"Economic" AND (Union)', "Union* ^x", "a+b-c", "-", "熊猫 OR 豹"],
+)
+def test_fts_syntax_characters_are_plain_text(corpus, query):
+    for mode in ("word", "exact"):
+        try:
+            hits = search(corpus["db"], query, mode=mode)
+        except AlignError as exc:  # only for a query without any word
+            assert mode == "word" and not re.search(r"\w", query), (query, exc)
+            assert "no words" in str(exc)
+            continue
+        for h in hits:
+            assert h.spans[h.side], (query, mode)
+
+
+def test_operators_are_searched_as_words(corpus):
+    hits = search(corpus["db"], '"Economic" AND (Union)')
+    expected = [r["bead"] for r in corpus["records"] if all(re.search(rf"\b{w}\b", r["en"], re.I) for w in ("economic", "and", "union"))]
+    assert beads_of(hits) == expected and expected
+    # Chinese text joined with OR: OR must occur in the Chinese side, it does not
+    assert search(corpus["db"], "熊猫 OR 豹") == []
+
+
+@pytest.mark.parametrize("query", ["", "   ", None])
+def test_empty_query_is_an_error(corpus, query):
+    with pytest.raises(AlignError, match="empty query"):
+        search(corpus["db"], query)
+
+
+# ---------------------------------------------------------------- damaged or foreign indexes
+
+
+def _copy_db(corpus, tmp_path: Path) -> Path:
+    db = tmp_path / "copy.db"
+    db.write_bytes(corpus["db"].read_bytes())
+    return db
+
+
+@pytest.mark.parametrize("version,word", [(SCHEMA_VERSION - 1, "older"), (SCHEMA_VERSION + 1, "newer")])
+def test_schema_version_mismatch(corpus, tmp_path, version, word):
+    db = _copy_db(corpus, tmp_path)
+    con = sqlite3.connect(db)
+    con.execute(f"PRAGMA user_version = {version}")
+    con.close()
+    before = db.read_bytes()
+    with pytest.raises(AlignError, match=word):
+        search(db, "熊猫")
+    with pytest.raises(AlignError, match=f"{word}.*--fresh"):
+        build_index([corpus["jsonl"]], db, encoder=HashEncoder())
+    assert db.read_bytes() == before
+    stats = build_index([corpus["jsonl"]], db, encoder=HashEncoder(), fresh=True)
+    assert stats.total_beads == len(PAIRS)
+    assert beads_of(search(db, "熊猫")) == [PANDA]
+
+
+def test_missing_and_corrupt_index(corpus, tmp_path):
+    with pytest.raises(AlignError, match="no index here"):
+        search(tmp_path / "nothing.db", "熊猫")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"this is not a database at all\n" * 200)
+    with pytest.raises(AlignError, match="damaged or not an align index"):
+        search(garbage, "熊猫")
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t(x)").connection.close()
+    with pytest.raises(AlignError, match="not an align index"):
+        search(other, "熊猫")
+    truncated = tmp_path / "truncated.db"
+    data = corpus["db"].read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(AlignError, match="damaged"):
+        for q in ("熊猫", "Eurasian Economic Union", "欧亚经济联盟"):
+            search(truncated, q)
+        search(truncated, clause="16")
+        search(truncated, "Eurasian", mode="regex")
+
+
+def test_vectors_file_from_another_build_is_rejected(corpus, tmp_path):
+    db = _copy_db(corpus, tmp_path)
+    vec = db.with_name(db.name + ".vectors.npy")
+    vec.write_bytes(corpus["db"].with_name("align.db.vectors.npy").read_bytes())
+    assert search(db, "x", mode="semantic", encoder=HashEncoder())  # a byte-identical copy is fine
+    arr = np.load(vec)
+    arr[0] = 0
+    np.save(vec, arr)
+    with pytest.raises(AlignError, match="does not belong to this index"):
+        search(db, "x", mode="semantic", encoder=HashEncoder())
+    vec.unlink()
+    with pytest.raises(AlignError, match="vectors file missing"):
+        search(db, "x", mode="semantic", encoder=HashEncoder())
+
+
+def test_bad_input_files_leave_the_index_untouched(corpus, tmp_path):
+    db = _copy_db(corpus, tmp_path)
+    before = db.read_bytes()
+    good = corpus["records"]
+    bad_json = tmp_path / "bad.jsonl"
+    bad_json.write_text(json.dumps(good[0], ensure_ascii=False) + "\n{not json\n", encoding="utf-8")
+    no_sides = write_jsonl(tmp_path / "nosides.jsonl", [{"bead": 0, "text": "x"}])
+    dup = write_jsonl(tmp_path / "dup.jsonl", [good[0], good[0]])
+    not_utf8 = tmp_path / "latin1.jsonl"
+    not_utf8.write_bytes(json.dumps(good[0], ensure_ascii=False).encode("utf-8") + b"\n" + '{"bead": 1, "zh": "é"}'.encode("latin-1") + b"\n")
+    bad_tmx = tmp_path / "bad.tmx"
+    bad_tmx.write_text('<tmx version="1.4"><header srclang="en"/><body><tu><tuv xml:lang="en"><seg>x</seg></tu></body></tmx>', encoding="utf-8")
+    not_tmx = tmp_path / "notes.xml"
+    not_tmx.write_text("<html><body/></html>", encoding="utf-8")
+    cases = [
+        (bad_json, r"bad\.jsonl:2: invalid JSON"),
+        (no_sides, "expected two sides"),
+        (dup, r"dup\.jsonl:2: .*bead 0 appears twice"),
+        (not_utf8, r"latin1\.jsonl:2: not UTF-8"),
+        (bad_tmx, r"bad\.tmx: not valid TMX"),
+        (not_tmx, "not a TMX file"),
+        (tmp_path / "missing.jsonl", "no such file"),
+        (tmp_path / "beads.csv", "cannot index this file type"),
+    ]
+    (tmp_path / "beads.csv").write_text("a,b\n", encoding="utf-8")
+    for path, message in cases:
+        with pytest.raises(AlignError, match=message):
+            build_index([path], db, encoder=HashEncoder())
+        assert db.read_bytes() == before, path
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert beads_of(search(db, "熊猫")) == [PANDA]
+
+
+# ---------------------------------------------------------------- TMX and rebuilding
+
+
+def write_tmx(path: Path, records: list[dict]) -> Path:
+    from lxml import etree
+
+    xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    root = etree.Element("tmx", version="1.4")
+    etree.SubElement(root, "header", srclang="en-US", datatype="plaintext", segtype="paragraph",
+                     adminlang="en", creationtool="test", creationtoolversion="1", **{"o-tmf": "none"})
+    body = etree.SubElement(root, "body")
+    for r in records:
+        tu = etree.SubElement(body, "tu")
+        for lang, text in (("en-US", r["en"]), ("zh-CN", r["zh"])):
+            tuv = etree.SubElement(tu, "tuv", {xml_lang: lang})
+            seg = etree.SubElement(tuv, "seg")
+            seg.text = text
+            if lang == "zh-CN":  # an inline code whose content is markup, not text
+                ph = etree.SubElement(seg, "ph")
+                ph.text = "<br/>"
+                ph.tail = "。"
+    etree.ElementTree(root).write(str(path), encoding="utf-8", xml_declaration=True)
+    return path
+
+
+def test_tmx_indexing_and_document_replacement(corpus, tmp_path):
+    recs = corpus["records"]
+    db = tmp_path / "tm.db"
+    tmx = write_tmx(tmp_path / "memory.tmx", recs[5:])
+    stats = build_index([corpus["jsonl"], tmx], db, encoder=HashEncoder())
+    assert stats.documents == ("joint-statement", "memory")
+    hits = search(db, "大熊猫")
+    assert [(h.document, h.bead) for h in hits] == [("joint-statement", PANDA), ("memory", PANDA - 5)]
+    tm_hit = hits[1]
+    assert tm_hit.langs == ("en-us", "zh-cn") and tm_hit.side == 1
+    assert tm_hit.texts == (recs[PANDA]["en"], recs[PANDA]["zh"] + "。")  # <ph> content dropped
+    in_memory = [n for n, r in enumerate(recs[5:]) if "Eurasian Economic Union" in r["en"]]
+    assert beads_of(search(db, "Eurasian Economic Union", document="memory")) == in_memory
+    assert [h.document for h in search(db, "pandas")] == ["joint-statement", "memory"]
+
+    # semantic row bookkeeping: each bead's own text comes back first, in both documents
+    for doc, texts in (("joint-statement", [r["en"] for r in recs]), ("memory", [r["zh"] + "。" for r in recs[5:]])):
+        for n, t in enumerate(texts):
+            top = search(db, t, mode="semantic", encoder=HashEncoder(), document=doc, limit=1)[0]
+            assert (top.document, top.texts.index(t) if t in top.texts else -1) == (doc, top.side)
+            assert top.score == pytest.approx(1.0, abs=1e-5)
+
+    # re-indexing a document replaces its rows and keeps the others (and their vectors)
+    shorter = write_jsonl(tmp_path / "joint-statement.jsonl", [r for r in recs if r["bead"] != PANDA])
+    stats = build_index([shorter], db, encoder=HashEncoder())
+    assert stats.kept == ("memory",) and stats.vectors == 2 * (len(recs) - 1)
+    assert [(h.document, h.bead) for h in search(db, "大熊猫")] == [("memory", PANDA - 5)]
+    for r in recs[5:]:
+        top = search(db, r["zh"] + "。", mode="semantic", encoder=HashEncoder(), limit=1)[0]
+        assert (top.document, top.bead, top.side) == ("memory", r["bead"] - 5, 1)
+        assert top.score == pytest.approx(1.0, abs=1e-5)
+    # findings followed the re-indexed document's audit file (absent here)
+    assert search(db, "Eurasian", mode="exact", clause="16")[0].findings == ()
+
+
+def test_coarse_vectors_path(corpus, tmp_path, monkeypatch):
+    """Large stores scan a PCA-projected copy first; force it on a small one."""
+    monkeypatch.setattr(store_mod, "COARSE_MIN_ROWS", 4)
+    monkeypatch.setattr(store_mod, "COARSE_DIM", 16)
+    db = tmp_path / "coarse.db"
+    build_index([corpus["jsonl"]], db, encoder=HashEncoder())
+    assert db.with_name("coarse.db.coarse.npy").is_file()
+    for r in corpus["records"]:
+        top = search(db, r["en"], mode="semantic", encoder=HashEncoder(), limit=1)[0]
+        assert (top.bead, top.side) == (r["bead"], 1)
+
+
+def test_semantic_refuses_without_vectors_or_with_another_encoder(corpus, tmp_path):
+    db = tmp_path / "novec.db"
+    build_index([corpus["jsonl"]], db, vectors=False)
+    assert not db.with_name("novec.db.vectors.npy").exists()
+    with pytest.raises(AlignError, match="no sentence vectors"):
+        search(db, "pandas", mode="semantic", encoder=HashEncoder())
+
+    class Other(HashEncoder):
+        name = "other-model"
+
+    with pytest.raises(AlignError, match="hash-trigram-64"):
+        search(corpus["db"], "pandas", mode="semantic", encoder=Other())
+
+
+# ---------------------------------------------------------------- context, findings, output
+
+
+def test_context_findings_and_formatting(corpus):
+    hits = search(corpus["db"], "欧亚经济委员会", mode="exact", context=1)
+    assert len(hits) == 1
+    h = hits[0]
+    assert [c.bead for c in h.before] == [EEU_16 - 1] and [c.bead for c in h.after] == [EEU_16 + 1]
+    assert h.findings == (FINDING,)
+    assert h.source_spans[0] == tuple(map(tuple, corpus["records"][EEU_16]["zh_spans"]))
+    plain = format_hits(hits, color=False, width=100)
+    assert "joint-statement · bead 2 · 务实合作 (十六) / Practical cooperation (16)" in plain
+    assert "⚑ major mistranslation: 欧亚经济联盟 rendered as" in plain
+    assert "\x1b[" not in plain
+    for line in plain.splitlines():
+        assert sum(2 if ord(c) > 0x2E80 else 1 for c in line) <= 100 + 2, line
+    colored = format_hits(hits, color=True, width=100)
+    assert "\x1b[" in colored and "欧亚经济委员会" in re.sub(r"\x1b\[[0-9;]*m", "", colored)
+    # the highlight wraps exactly the match
+    assert re.search(r"\x1b\[[0-9;]*m欧亚经济委员会\x1b\[0m", colored)
+    data = json.loads(hits_to_json(hits))
+    assert data[0]["zh"] == corpus["records"][EEU_16]["zh"]
+    assert data[0]["match"]["side"] == "zh"
+    s, e = data[0]["match"]["spans"]["zh"][0]
+    assert data[0]["zh"][s:e] == "欧亚经济委员会"
+    assert data[0]["clause"] == {"zh": "(十六)", "en": "(16)"} and data[0]["number"] == 16
+    assert [c["bead"] for c in data[0]["context"]] == [1, 3]
+    assert format_hits([], color=False) == "no matches"
+
+
+# ---------------------------------------------------------------- semantic, real encoder (about 3 s)
+
+
+def test_semantic_search_is_cross_lingual_with_use(corpus, tmp_path):
+    from align.embed import get_encoder
+
+    enc = get_encoder(None, cache=False)
+    db = tmp_path / "use.db"
+    t0 = time.perf_counter()
+    build_index([corpus["jsonl"]], db, encoder=enc)
+    # an English question, looked up among the Chinese sides only
+    hits = search(db, "Which animals will China give to Russia?", mode="semantic", encoder=enc, side="zh", limit=3)
+    assert hits[0].bead == PANDA and hits[0].side == 0
+    assert "大熊猫" in hits[0].texts[0]
+    assert hits[0].score > hits[1].score
+    # and a Chinese one among the English sides
+    hits = search(db, "欧亚经济联盟经贸合作协定早日生效", mode="semantic", encoder=enc, side="en", limit=3)
+    assert hits[0].bead == EEU_AGREEMENT and hits[0].side == 1
+    assert time.perf_counter() - t0 < 60
