@@ -12,6 +12,7 @@ structure); the weights are learned from gold alignments (see ``train``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -49,9 +50,10 @@ class AlignConfig:
 class Evidence:
     """Per-sentence inputs of the aligner, all aligned by sentence index.
 
-    ``src_span_vecs[a][i]`` is the vector of the span of ``a`` sentences ending
-    before sentence ``i`` (row ``i`` of an (n+1, d) array); spans of 1 are
-    the sentence vectors. ``pair_bonus`` is an optional (i, j) -> score of
+    ``src_pairs[i]`` (optional) is the real embedding of sentences i-2 and
+    i-1 joined, for i >= 2; longer runs are sums of pairs and sentences, so
+    the encoder sees each sentence about twice instead of once per run
+    length. Without it, pairs are sums of their two sentences. ``pair_bonus`` is an optional (i, j) -> score of
     extra pairwise evidence (lexical, numbers) for single sentences, summed
     over the sentences of a bead.
     """
@@ -62,8 +64,8 @@ class Evidence:
     tgt_lens: np.ndarray
     src_par_start: np.ndarray | None = None
     tgt_par_start: np.ndarray | None = None
-    src_span_vecs: dict[int, np.ndarray] = field(default_factory=dict)
-    tgt_span_vecs: dict[int, np.ndarray] = field(default_factory=dict)
+    src_pairs: np.ndarray | None = None
+    tgt_pairs: np.ndarray | None = None
     pair_fn: Callable[[int, np.ndarray], np.ndarray] | None = None
 
     @property
@@ -83,11 +85,36 @@ def type_name(a: int, b: int) -> str:
 
 
 @lru_cache(maxsize=1)
-def default_weights() -> dict[str, float]:
-    """Weights learned from gold alignments (``align/weights.json``)."""
+def _trained() -> dict:
     if WEIGHTS_FILE.exists():
-        return json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))["weights"]
-    return _prior_weights()
+        return json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
+    return {}
+
+
+def family(src_lang: str, tgt_lang: str) -> tuple[str, bool]:
+    """Which trained weight set fits a language pair, and whether it runs reversed."""
+    fams = _trained().get("families", {})
+    if {src_lang, tgt_lang} == {"zh", "en"} and "zh-en" in fams:
+        return "zh-en", src_lang == "en"
+    return "default", False
+
+
+def _swap_types(w: dict[str, float]) -> dict[str, float]:
+    """Weights for the reverse direction: a 1-2 bead becomes a 2-1 bead."""
+    out = {}
+    for k, v in w.items():
+        m = re.fullmatch(r"t(\d)(\d)(:.*)?", k)
+        out[f"t{m.group(2)}{m.group(1)}{m.group(3) or ''}" if m else k] = v
+    return out
+
+
+def default_weights(src_lang: str = "zh", tgt_lang: str = "en") -> dict[str, float]:
+    """Weights learned from gold alignments (``align/weights.json``)."""
+    name, reverse = family(src_lang, tgt_lang)
+    fam = _trained().get("families", {}).get(name)
+    if not fam:
+        return _prior_weights()
+    return _swap_types(fam["weights"]) if reverse else fam["weights"]
 
 
 def _prior_weights() -> dict[str, float]:
@@ -106,27 +133,82 @@ def _prior_weights() -> dict[str, float]:
 # ---------------------------------------------------------------- evidence ---
 
 
-def span_vectors(vecs: np.ndarray, max_side: int, given: dict[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
-    """Vectors for every run of 1..max_side consecutive sentences.
+def span_terms(a: int) -> list[tuple[int, int, float]]:
+    """A run of ``a`` sentences as (atom kind, end offset, weight) terms.
 
-    Row i of the array for length a is the normalised sum of sentences
-    i-a..i-1; runs supplied in ``given`` (real embeddings of concatenated
-    text) take precedence. Summing is what lets us embed each sentence once.
+    Kind 0 is a single sentence, kind 1 a joined pair; a run ending at i is
+    weight-2 pairs ending at i, i-2, ... plus a single sentence if a is odd.
     """
+    if a == 1:
+        return [(0, 0, 1.0)]
+    terms = [(1, 2 * t, 2.0) for t in range(a // 2)]
+    if a % 2:
+        terms.append((0, a - 1, 1.0))
+    return terms
+
+
+def side_atoms(vecs: np.ndarray, pairs: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Atom arrays indexed by run end: singles[i] = vecs[i-1], pairs[i]."""
     n, d = vecs.shape
-    csum = np.zeros((n + 1, d), dtype=np.float64)
-    np.cumsum(vecs, axis=0, out=csum[1:])
-    out: dict[int, np.ndarray] = {}
+    singles = np.zeros((n + 1, d), dtype=np.float32)
+    singles[1:] = vecs
+    if pairs is None:
+        pairs = np.zeros((n + 1, d), dtype=np.float32)
+        if n >= 2:
+            pairs[2:] = (vecs[1:] + vecs[:-1]) / 2.0
+    return singles, np.asarray(pairs, dtype=np.float32)
+
+
+def span_norms(atoms: tuple[np.ndarray, np.ndarray], max_side: int) -> dict[int, np.ndarray]:
+    """Length of every run vector, so cosines follow from atom dot products."""
+    n1 = atoms[0].shape[0]
+    out = {}
     for a in range(1, max_side + 1):
-        arr = np.zeros((n + 1, d), dtype=np.float32)
-        if given and a in given:
-            arr[:] = given[a]
-        elif a <= n:
-            s = csum[a:] - csum[:-a]
-            norms = np.linalg.norm(s, axis=1, keepdims=True)
-            arr[a:] = s / np.where(norms == 0, 1, norms)
-        out[a] = arr
+        v = np.zeros_like(atoms[0])
+        for kind, off, c in span_terms(a):
+            if off < n1:
+                v[off:] += c * atoms[kind][: n1 - off]
+        norms = np.linalg.norm(v, axis=1)
+        out[a] = np.where(norms == 0, 1.0, norms).astype(np.float32)
     return out
+
+
+@dataclass(frozen=True)
+class BandMatrix:
+    """Dot products of source and target atoms, kept only near the band."""
+
+    base: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def build(cls, left: np.ndarray, right: np.ndarray, band: "Band", pad: int, chunk: int = 64) -> "BandMatrix":
+        rows = left.shape[0]
+        m1 = right.shape[0]
+        base = band.lo - pad
+        width = band.width + 2 * pad
+        values = np.zeros((rows, width), dtype=np.float32)
+        ar = np.arange(width)
+        for r0 in range(0, rows, chunk):
+            r1 = min(rows, r0 + chunk)
+            c0 = max(0, int(base[r0]))
+            c1 = min(m1, int(base[r1 - 1]) + width)
+            if c1 <= c0:
+                continue
+            block = left[r0:r1] @ right[c0:c1].T
+            cols = base[r0:r1, None] + ar[None, :]
+            ok = (cols >= c0) & (cols < c1)
+            rr, kk = np.nonzero(ok)
+            values[r0 + rr, kk] = block[rr, cols[rr, kk] - c0]
+        return cls(base=base, values=values)
+
+    def lookup(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        rows, width = self.values.shape
+        ii = np.clip(i, 0, rows - 1)
+        k = j - self.base[ii]
+        ok = (i >= 0) & (i < rows) & (k >= 0) & (k < width)
+        out = np.zeros(len(i), dtype=np.float32)
+        out[ok] = self.values[ii[ok], k[ok]]
+        return out
 
 
 def neighbour_means(sim: np.ndarray, k: int) -> np.ndarray:
@@ -208,9 +290,9 @@ def bead_features(ev: Evidence, a: int, b: int, i: np.ndarray, j: np.ndarray, ct
     f = np.zeros((k, len(FEATURES)), dtype=np.float32)
     if a == 0 or b == 0:
         return f
-    u = ev.src_span_vecs[a][i]
-    v = ev.tgt_span_vecs[b][j]
-    cos = np.einsum("kd,kd->k", u, v)
+    na = ctx.src_norms[a][i]
+    nb_ = ctx.tgt_norms[b][j]
+    cos = _run_dot(ctx, span_terms(a), i, span_terms(b), j) / (na * nb_)
     f[:, 0] = cos
     hub = 0.5 * (_span_mean(ctx.src_hub_csum, i, a) + _span_mean(ctx.tgt_hub_csum, j, b))
     f[:, 1] = cos - hub
@@ -219,9 +301,12 @@ def bead_features(ev: Evidence, a: int, b: int, i: np.ndarray, j: np.ndarray, ct
     x = np.log((lt + 1.0) / (ls + 1.0)) - ctx.log_ratio
     f[:, 2] = -np.minimum(x * x, 9.0)
     # local margin: a bead should fit better than the sentences just beside it
-    nb = (_neighbour_cos(u, ev.tgt_vecs, j - b - 1) + _neighbour_cos(u, ev.tgt_vecs, j)
-          + _neighbour_cos(v, ev.src_vecs, i - a - 1) + _neighbour_cos(v, ev.src_vecs, i))
-    f[:, 6] = cos - nb / 4
+    one = span_terms(1)
+    right_t = np.where(j < ctx.m, _run_dot(ctx, span_terms(a), i, one, j + 1) / na, 0.0)
+    left_t = np.where(j - b >= 1, _run_dot(ctx, span_terms(a), i, one, j - b) / na, 0.0)
+    right_s = np.where(i < ctx.n, _run_dot(ctx, one, i + 1, span_terms(b), j) / nb_, 0.0)
+    left_s = np.where(i - a >= 1, _run_dot(ctx, one, i - a, span_terms(b), j) / nb_, 0.0)
+    f[:, 6] = cos - (right_t + left_t + right_s + left_s) / 4
     ratio = np.minimum(ls, lt * ctx.inv_ratio) / np.maximum(np.maximum(ls, lt * ctx.inv_ratio), 1.0)
     f[:, 7] = cos * np.log2(1.0 + ratio)
     if ctx.pair_table is not None:
@@ -236,13 +321,13 @@ def bead_features(ev: Evidence, a: int, b: int, i: np.ndarray, j: np.ndarray, ct
     return f
 
 
-def _neighbour_cos(u: np.ndarray, vecs: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """cos(u, vecs[idx]), 0 where idx falls outside the document."""
-    ok = (idx >= 0) & (idx < len(vecs))
-    out = np.zeros(len(idx), dtype=np.float32)
-    if ok.any():
-        out[ok] = np.einsum("kd,kd->k", u[ok], vecs[idx[ok]])
-    return out
+def _run_dot(ctx: "ScoreContext", s_terms, i: np.ndarray, t_terms, j: np.ndarray) -> np.ndarray:
+    """Unnormalised dot product of a source run and a target run."""
+    total = np.zeros(len(i), dtype=np.float32)
+    for ks, os_, cs in s_terms:
+        for kt, ot, ct in t_terms:
+            total += (cs * ct) * ctx.dots[(ks, kt)].lookup(i - os_, j - ot)
+    return total
 
 
 def _span_mean(csum: np.ndarray, end: np.ndarray, length: int) -> np.ndarray:
@@ -313,6 +398,11 @@ class ScoreContext:
     src_par: np.ndarray | None
     tgt_par: np.ndarray | None
     pair_table: PairTable | None = None
+    dots: dict = field(default_factory=dict)
+    src_norms: dict = field(default_factory=dict)
+    tgt_norms: dict = field(default_factory=dict)
+    n: int = 0
+    m: int = 0
 
 
 def _csum(x: np.ndarray) -> np.ndarray:
@@ -321,7 +411,7 @@ def _csum(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def score_context(ev: Evidence, band: Band, k: int) -> ScoreContext:
+def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreContext:
     """Neighbour statistics within the band, where the real competitors are."""
     n, m = ev.n, ev.m
     src_hub = np.zeros(n, dtype=np.float32)
@@ -349,6 +439,8 @@ def score_context(ev: Evidence, band: Band, k: int) -> ScoreContext:
         valid = tgt_acc > -1.0
         tgt_hub = np.where(valid.any(axis=1), np.where(valid, tgt_acc, 0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1), 0).astype(np.float32)
         tgt_best = np.where(valid.any(axis=1), tgt_acc[:, 0], 0).astype(np.float32)
+    src_atoms = side_atoms(ev.src_vecs, ev.src_pairs)
+    tgt_atoms = side_atoms(ev.tgt_vecs, ev.tgt_pairs)
     par_s = None if ev.src_par_start is None else np.cumsum(ev.src_par_start).astype(np.int64)
     par_t = None if ev.tgt_par_start is None else np.cumsum(ev.tgt_par_start).astype(np.int64)
     return ScoreContext(
@@ -363,6 +455,12 @@ def score_context(ev: Evidence, band: Band, k: int) -> ScoreContext:
         src_par=par_s,
         tgt_par=par_t,
         pair_table=PairTable.build(ev.pair_fn, band, n, m) if ev.pair_fn is not None and n and m else None,
+        dots={(ks, kt): BandMatrix.build(sa, ta, band, pad=max_side + 2)
+              for ks, sa in enumerate(src_atoms) for kt, ta in enumerate(tgt_atoms)},
+        src_norms=span_norms(src_atoms, max_side),
+        tgt_norms=span_norms(tgt_atoms, max_side),
+        n=n,
+        m=m,
     )
 
 
@@ -399,72 +497,111 @@ def bead_feature_dict(ev: Evidence, ctx: ScoreContext, a: int, b: int, i: int, j
 # --------------------------------------------------------------------- DP ---
 
 
-def decode(ev: Evidence, band: Band, ctx: ScoreContext, w: dict[str, float], types: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+@dataclass
+class CellFeatures:
+    """Features of every candidate bead in the band, per bead type.
+
+    They do not depend on the weights, so training decodes each document
+    many times from one computation. ``feats[t]`` is (n+1, width, F);
+    ``valid[t]`` marks cells whose bead and predecessor exist.
+    """
+
+    feats: dict[tuple[int, int], np.ndarray]
+    valid: dict[tuple[int, int], np.ndarray]
+
+
+def band_cells(band: Band, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of every band cell, rows padded to the band width."""
+    width = band.width
+    rows = np.repeat(np.arange(n + 1), width)
+    cols = (band.lo[:, None] + np.arange(width)[None, :]).reshape(-1)
+    return rows, cols
+
+
+def cell_features(ev: Evidence, band: Band, ctx: ScoreContext, types: Sequence[tuple[int, int]], chunk: int = 65536) -> CellFeatures:
+    n = ev.n
+    width = band.width
+    rows, cols = band_cells(band, n)
+    inside = cols < band.hi[rows]
+    feats: dict[tuple[int, int], np.ndarray] = {}
+    valid: dict[tuple[int, int], np.ndarray] = {}
+    for a, b in types:
+        if a == 0:
+            continue
+        pi, pj = rows - a, cols - b
+        ok = inside & (pi >= 0) & (pj >= 0)
+        pic = np.clip(pi, 0, n)
+        ok &= (pj >= band.lo[pic]) & (pj < band.hi[pic])
+        if b == 0:
+            f = np.zeros((len(rows), 1), dtype=np.float32)
+            idx = np.nonzero(ok)[0]
+            f[idx, 0] = ctx.src_best[rows[idx] - 1]
+        else:
+            f = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
+            idx = np.nonzero(ok)[0]
+            for s in range(0, len(idx), chunk):
+                part = idx[s : s + chunk]
+                f[part] = bead_features(ev, a, b, rows[part], cols[part], ctx)
+        feats[(a, b)] = f.reshape(n + 1, width, -1)
+        valid[(a, b)] = ok.reshape(n + 1, width)
+    return CellFeatures(feats, valid)
+
+
+def cell_scores(cf: CellFeatures, w: dict[str, float]) -> dict[tuple[int, int], np.ndarray]:
+    """Score of every candidate bead under weights w (NEG where impossible)."""
+    out = {}
+    for (a, b), f in cf.feats.items():
+        if b == 0:
+            sc = w.get(type_name(1, 0), 0.0) + w.get("skip_best", 0.0) * f[..., 0]
+        else:
+            wf, bias, wcos = bead_score_vector(w, a, b)
+            sc = f @ wf + bias + wcos * f[..., 0]
+        out[(a, b)] = np.where(cf.valid[(a, b)], sc, NEG)
+    return out
+
+
+def decode(band: Band, scores: dict[tuple[int, int], np.ndarray], ctx: ScoreContext, w: dict[str, float], n: int, m: int,
+           with_gaps: bool = True) -> list[tuple[int, int]]:
     """Best monotone path through the band; returns its (i, j) points.
 
     Rows are processed one at a time; within a row, runs of 0-1 beads are
     resolved with a running maximum so the inner loop stays in numpy.
     """
-    n, m = ev.n, ev.m
     lo, hi = band.lo, band.hi
     width = band.width
     D = np.full((n + 1, width), NEG, dtype=np.float64)
-    back = np.zeros((n + 1, width), dtype=np.int8)  # index into types, -1 for none
-    back.fill(-1)
-    type_ids = {t: k for k, t in enumerate(types)}
-    gap01 = (0, 1) in type_ids
+    back = np.full((n + 1, width), -1, dtype=np.int8)
+    types = list(scores)
     w01 = w.get(type_name(0, 1), 0.0)
     w_best = w.get("skip_best", 0.0)
-    scored = [(t, *bead_score_vector(w, *t)) for t in types if t[0] > 0]
+    ar = np.arange(width)
     for i in range(n + 1):
-        cols = np.arange(lo[i], hi[i])
-        width_i = len(cols)
-        best = np.full(width_i, NEG, dtype=np.float64)
-        arg = np.full(width_i, -1, dtype=np.int8)
+        cols = lo[i] + ar
+        best = np.full(width, NEG, dtype=np.float64)
+        arg = np.full(width, -1, dtype=np.int8)
         if i == 0:
-            best[cols == 0] = 0.0
-        for (a, b), wf, bias, wcos in scored:
+            best[0] = 0.0
+        for t, (a, b) in enumerate(types):
             if i - a < 0:
                 continue
-            prev_row = i - a
-            pj = cols - b
-            ok = (pj >= lo[prev_row]) & (pj < hi[prev_row])
-            if b == 0:
-                ok &= True
-            else:
-                ok &= pj >= 0
-            if not ok.any():
-                continue
-            sel = np.nonzero(ok)[0]
-            prev = D[prev_row, pj[sel] - lo[prev_row]]
-            live = prev > NEG / 2
-            if not live.any():
-                continue
-            sel = sel[live]
-            prev = prev[live]
-            if b == 0:
-                s = skip_score(w, 1, 0, ctx, np.full(len(sel), i - 1))
-            else:
-                feats = bead_features(ev, a, b, np.full(len(sel), i), cols[sel], ctx)
-                s = feats @ wf + bias + wcos * feats[:, 0]
-            cand = prev + s
-            better = cand > best[sel]
-            best[sel[better]] = cand[better]
-            arg[sel[better]] = type_ids[(a, b)]
-        if gap01 and width_i:
+            k = np.clip(cols - b - lo[i - a], 0, width - 1)
+            cand = D[i - a, k] + scores[(a, b)][i]
+            better = cand > best
+            best = np.where(better, cand, best)
+            arg = np.where(better, t, arg)
+        if with_gaps:
             # D[j] = max(best[j], D[j-1] + skip(j-1)): prefix max in closed form
             skips = w01 + w_best * ctx.tgt_best[np.clip(cols - 1, 0, max(m - 1, 0))]
-            skips = np.where(cols >= 1, skips, NEG)
+            skips = np.where((cols >= 1) & (cols < hi[i]), skips, NEG)
             c = np.concatenate([[0.0], np.cumsum(skips[1:])])
-            shifted = best - c
-            run = np.maximum.accumulate(shifted)
-            total = run + c
-            use_gap = total > best + 1e-12
+            total = np.maximum.accumulate(best - c) + c
+            use_gap = total > best + 1e-9
             best = np.where(use_gap, total, best)
-            arg = np.where(use_gap, type_ids[(0, 1)], arg).astype(np.int8)
-        D[i, :width_i] = best
-        back[i, :width_i] = arg
-    # backtrack
+            arg = np.where(use_gap, len(types), arg)
+        best[cols >= hi[i]] = NEG
+        D[i] = best
+        back[i] = arg
+    types.append((0, 1))
     path = [(n, m)]
     i, j = n, m
     while i > 0 or j > 0:
@@ -475,6 +612,11 @@ def decode(ev: Evidence, band: Band, ctx: ScoreContext, w: dict[str, float], typ
         i, j = i - a, j - b
         path.append((i, j))
     return path[::-1]
+
+
+def decode_evidence(ev: Evidence, band: Band, ctx: ScoreContext, w: dict[str, float], types: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    cf = cell_features(ev, band, ctx, types)
+    return decode(band, cell_scores(cf, w), ctx, w, ev.n, ev.m, with_gaps=(0, 1) in types)
 
 
 def coarse_band(ev: Evidence, cfg: AlignConfig) -> Band:
@@ -496,12 +638,10 @@ def coarse_band(ev: Evidence, cfg: AlignConfig) -> Band:
         tgt_lens=_block_sum(ev.tgt_lens, kt),
     )
     coarse_cfg = AlignConfig(max_side=2, max_total=3, band=cfg.band, coarse_limit=cfg.coarse_limit)
-    coarse.src_span_vecs = span_vectors(cs, 2)
-    coarse.tgt_span_vecs = span_vectors(ct, 2)
     band = coarse_band(coarse, coarse_cfg)
-    ctx = score_context(coarse, band, cfg.neighbours)
+    ctx = score_context(coarse, band, cfg.neighbours, coarse_cfg.max_side)
     w = {"cos": 1.0, "margin": 1.0, "len": 0.05, "t01": -0.2, "t10": -0.2, "t12": -0.1, "t21": -0.1}
-    path = decode(coarse, band, ctx, w, coarse_cfg.bead_types())
+    path = decode_evidence(coarse, band, ctx, w, coarse_cfg.bead_types())
     fine = [(min(n, i * ks), min(m, j * kt)) for i, j in path]
     fine[-1] = (n, m)
     return band_from_path(fine, n, m, radius=cfg.band + max(ks, kt))
@@ -535,26 +675,27 @@ def path_to_beads(path: Sequence[tuple[int, int]]) -> list[tuple[tuple[int, ...]
 
 def search(ev: Evidence, cfg: AlignConfig | None = None, weights: dict[str, float] | None = None) -> tuple[list[tuple[int, int]], ScoreContext]:
     """The best path for one document pair, with the context used to score it."""
+    from threadpoolctl import threadpool_limits
+
     cfg = cfg or AlignConfig()
     w = weights or cfg.weights or default_weights()
-    if not ev.src_span_vecs:
-        ev.src_span_vecs = span_vectors(ev.src_vecs, cfg.max_side)
-    if not ev.tgt_span_vecs:
-        ev.tgt_span_vecs = span_vectors(ev.tgt_vecs, cfg.max_side)
-    band = coarse_band(ev, cfg)
-    ctx = score_context(ev, band, cfg.neighbours)
-    path = decode(ev, band, ctx, w, cfg.bead_types())
+    # many small matrix products: BLAS threads only add synchronisation cost
+    with threadpool_limits(limits=1, user_api="blas"):
+        band = coarse_band(ev, cfg)
+        ctx = score_context(ev, band, cfg.neighbours, cfg.max_side)
+        path = decode_evidence(ev, band, ctx, w, cfg.bead_types())
     return path, ctx
 
 
 def align_evidence(ev: Evidence, src_lang: str, tgt_lang: str, cfg: AlignConfig | None = None, confidence=None) -> Alignment:
     """Align and attach a confidence in [0, 1] to every bead."""
-    path, ctx = search(ev, cfg)
-    conf = confidence or default_confidence
+    cfg = cfg or AlignConfig()
+    path, ctx = search(ev, cfg, cfg.weights or default_weights(src_lang, tgt_lang))
     beads = []
     for (i0, j0), (i1, j1) in zip(path, path[1:]):
         a, b = i1 - i0, j1 - j0
-        p = conf(bead_feature_dict(ev, ctx, a, b, i1, j1), a, b)
+        feats = bead_feature_dict(ev, ctx, a, b, i1, j1)
+        p = confidence(feats, a, b) if confidence else default_confidence(feats, a, b, src_lang, tgt_lang)
         flags: tuple[str, ...] = ()
         if b == 0:
             flags = ("unaligned-src",)
@@ -564,7 +705,15 @@ def align_evidence(ev: Evidence, src_lang: str, tgt_lang: str, cfg: AlignConfig 
     return Alignment(beads=tuple(beads), src_lang=src_lang, tgt_lang=tgt_lang)
 
 
-def default_confidence(feats: dict[str, float], a: int, b: int) -> float:
-    """Logistic confidence; coefficients are fitted next to the weights."""
-    z = 6.0 * feats.get("margin", 0.0) + 4.0 * (feats.get("cos", 0.0) - 0.3)
+def default_confidence(feats: dict[str, float], a: int, b: int, src_lang: str = "zh", tgt_lang: str = "en") -> float:
+    """Probability that the bead is right, from the logistic model fitted on gold."""
+    from .train import confidence_vector
+
+    name, reverse = family(src_lang, tgt_lang)
+    coefs = _trained().get("families", {}).get(name, {}).get("confidence")
+    x = confidence_vector(feats, b, a) if reverse else confidence_vector(feats, a, b)
+    if coefs:
+        z = coefs[0] + float(np.dot(coefs[1:], x))
+    else:
+        z = 6.0 * feats.get("margin", 0.0) + 4.0 * (feats.get("cos", 0.0) - 0.3)
     return float(1.0 / (1.0 + np.exp(-z)))

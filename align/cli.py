@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -14,22 +18,73 @@ from .model import AlignError
 FORMATS_HELP = "Comma-separated: tmx, csv, jsonl, align, audit, report."
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM/SIGHUP turned into an exception, so that cleanup code runs
+    (temp files removed, earlier outputs untouched) as it does for Ctrl-C."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def _terminate_gracefully():
+    """SIGTERM/SIGHUP raise Terminated while a command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    old = {n: signal.signal(getattr(signal, n), _raise_terminated) for n in names}
+    try:
+        yield
+    finally:
+        for n, handler in old.items():
+            signal.signal(getattr(signal, n), handler)
+
+
 def friendly_errors(func):
-    """Bad input is a one-line message and exit status 1, never a traceback."""
+    """Bad input is a one-line message and exit status 1, never a traceback.
+
+    A bug (any other exception) is one line too, exit status 70, unless
+    ALIGN_DEBUG is set, which shows the traceback.
+    """
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
-            return func(*args, **kwargs)
+            with _terminate_gracefully():
+                return func(*args, **kwargs)
         except AlignError as exc:
             click.echo(f"align: error: {exc}", err=True)
             sys.exit(1)
+        except Terminated as exc:
+            signum = exc.args[0] if exc.args else 15
+            click.echo(f"align: stopped by {signal.Signals(signum).name}; earlier outputs are untouched", err=True)
+            sys.exit(128 + signum)
         except KeyboardInterrupt:
             click.echo("align: interrupted; earlier outputs are untouched", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # the reader went away (align segment FILE | head): not an error
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
         except OSError as exc:
-            click.echo(f"align: error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"align: error: {where}{exc.strerror or exc}", err=True)
             sys.exit(1)
+        except MemoryError:
+            click.echo("align: error: out of memory; try smaller files or --no-audit", err=True)
+            sys.exit(1)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("ALIGN_DEBUG"):
+                raise
+            message = " ".join(str(exc).split())[:300]
+            click.echo(f"align: internal error: {type(exc).__name__}: {message} "
+                       "(a bug; set ALIGN_DEBUG=1 to see where, and please report it)", err=True)
+            sys.exit(70)
 
     return wrapper
 
@@ -83,7 +138,7 @@ def cli() -> None:
 @click.option("--presplit", is_flag=True, help="Inputs have one sentence per line; do not resegment.")
 @click.option("--src-lang", default=None, help="Language of the first file (auto-detected).")
 @click.option("--tgt-lang", default=None, help="Language of the second file (auto-detected).")
-@click.option("--encoding", default=None, help="Input encoding, e.g. gb18030 (auto-detected).")
+@click.option("--encoding", default=None, help="Input encoding, e.g. gb18030; NAME:replace keeps going past bad bytes (default: UTF-8/UTF-16 by BOM, else UTF-8, else GB18030 if it reads as Chinese).")
 @click.option("--no-audit", is_flag=True, help="Skip the translation audit.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
@@ -98,7 +153,7 @@ def run(src_file, tgt_file, out_dir, texts_dir, model, formats, presplit, src_la
     from .pipeline import RunOptions, align_files, discover_pairs
 
     fmt = parse_formats(formats)
-    from .export import get_exporters
+    from .export import export_warnings, get_exporters
 
     get_exporters(fmt)  # fail on a bad format name before any work
     if (src_file is None) != (tgt_file is None):
@@ -107,7 +162,7 @@ def run(src_file, tgt_file, out_dir, texts_dir, model, formats, presplit, src_la
         jobs = discover_pairs(texts_dir)
     else:
         jobs = [(src_file.stem, src_file, tgt_file)]
-    options = RunOptions(src_lang=src_lang, tgt_lang=tgt_lang, encoding=encoding, presplit=presplit, audit=not no_audit and "audit" in fmt or "report" in fmt)
+    options = RunOptions(src_lang=src_lang, tgt_lang=tgt_lang, encoding=encoding, presplit=presplit, audit=not no_audit and ("audit" in fmt or "report" in fmt))
     encoder = get_encoder(model, cache=not no_cache)
     for stem, src, tgt in jobs:
         progress = StageProgress(quiet, prefix=f"{stem}: " if len(jobs) > 1 else "")
@@ -115,7 +170,7 @@ def run(src_file, tgt_file, out_dir, texts_dir, model, formats, presplit, src_la
             pair, written = align_files(src, tgt, out_dir, fmt, encoder, options, stem=stem, progress=progress)
         finally:
             progress.close()
-        for w in pair.src.warnings + pair.tgt.warnings:
+        for w in pair.src.warnings + pair.tgt.warnings + tuple(export_warnings(pair, [f for f in fmt if f in ("tmx", "csv")])):
             click.echo(f"align: warning: {w}", err=True)
         if not quiet:
             click.echo(summary_line(pair, written))
@@ -137,7 +192,7 @@ def summary_line(pair, written) -> str:
 @cli.command("segment")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--lang", default=None, help="Language (auto-detected).")
-@click.option("--encoding", default=None, help="Input encoding (auto-detected).")
+@click.option("--encoding", default=None, help="Input encoding, e.g. gb18030 or utf-8:replace (auto-detected).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per segment.")
 @friendly_errors
 def segment_cmd(file, lang, encoding, as_json):
@@ -201,3 +256,86 @@ def audit_cmd(files, out_dir, model, formats, quiet):
     click.echo(summarize(list(pair.findings)))
     if not quiet:
         click.echo("wrote " + ", ".join(map(str, written)))
+
+
+@cli.command("batch")
+@click.argument("source", type=click.Path(exists=True, path_type=Path), metavar="MANIFEST_OR_ZH_DIR")
+@click.argument("en_dir", required=False, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True, help="Output folder.")
+@click.option("-j", "--jobs", "n_jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Local processes or a Dask cluster.")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786 (default: a local Dask cluster).")
+@click.option("--formats", default="tmx,csv,jsonl,audit,report", show_default=True, help=FORMATS_HELP)
+@click.option("--model", default=None, help="sentence-transformers model name or path (default: embedded USE-multilingual).")
+@click.option("--presplit", is_flag=True, help="Inputs have one sentence per line; do not resegment.")
+@click.option("--src-lang", default=None, help="Language of the first files (auto-detected).")
+@click.option("--tgt-lang", default=None, help="Language of the second files (auto-detected).")
+@click.option("--encoding", default=None, help="Input encoding, e.g. gb18030 (auto-detected).")
+@click.option("--no-audit", is_flag=True, help="Skip the translation audit.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
+@click.option("--force", is_flag=True, help="Re-align pairs whose outputs are up to date.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table (errors are still printed).")
+@friendly_errors
+def batch_cmd(source, en_dir, out_dir, n_jobs, engine, scheduler, formats, model, presplit, src_lang, tgt_lang, encoding,
+              no_audit, no_cache, force, quiet):
+    """Align many pairs: a CSV/TSV manifest (zh path, en path[, output stem],
+    paths relative to the manifest), or ZH_DIR and EN_DIR paired by file name.
+
+    Pairs whose outputs are up to date are skipped; a failed pair does not stop
+    the others, and the exit status is 1 if any pair failed.
+    """
+    from .batch import jobs_from_folders, read_manifest, run_batch
+    from .pipeline import RunOptions
+
+    if source.is_dir():
+        if en_dir is None:
+            raise AlignError(f"{source} is a folder: give the folder of translations too (ZH_DIR EN_DIR)")
+        jobs = jobs_from_folders(source, en_dir)
+    else:
+        if en_dir is not None:
+            raise AlignError(f"{source} is a manifest file: give no second argument")
+        jobs = read_manifest(source)
+    fmt = parse_formats(formats)
+    options = RunOptions(src_lang=src_lang, tgt_lang=tgt_lang, encoding=encoding, presplit=presplit,
+                         audit=not no_audit and ("audit" in fmt or "report" in fmt))
+    show_bar = not quiet and sys.stderr.isatty()
+    bar = click.progressbar(length=len(jobs), label="align batch", file=sys.stderr,
+                            item_show_func=lambda r: r and f"{r.stem}: {r.status}") if show_bar else None
+
+    def progress(res, done, total):
+        if bar is not None:
+            bar.update(1, res)
+        if res.status == "failed" and (bar is None or quiet):
+            click.echo(f"align: error: {res.stem}: {res.error}", err=True)
+
+    if bar is not None:
+        bar.__enter__()
+    try:
+        results = run_batch(jobs, out_dir, fmt, options, n_jobs=n_jobs, engine=engine, scheduler=scheduler,
+                            progress=progress, model=model, cache=not no_cache, force=force)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for r in results:
+        for w in r.warnings:
+            click.echo(f"align: warning: {r.stem}: {w}", err=True)
+    if not quiet:
+        click.echo(batch_table(results))
+    if any(r.status == "failed" for r in results):
+        sys.exit(1)
+
+
+def batch_table(results) -> str:
+    from collections import Counter
+
+    width = max([4] + [len(r.stem) for r in results])
+    lines = [f"{'pair':<{width}}  {'status':<7} {'seconds':>8} {'beads':>6} {'findings':>8}  error"]
+    for r in results:
+        lines.append(f"{r.stem:<{width}}  {r.status:<7} {r.seconds:8.1f} {r.beads:6d} {r.findings:8d}  {r.error or ''}".rstrip())
+    counts = Counter(r.status for r in results)
+    lines.append(", ".join(f"{counts[s]} {s}" for s in ("done", "skipped", "failed")) + f"; {sum(r.seconds for r in results):.1f} s of work")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    cli()

@@ -6,6 +6,7 @@ its own module; this one only wires them together and does the file I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -51,8 +52,30 @@ def embed_segments(encoder: Encoder, segments: Sequence[Segment], progress: Prog
     return out
 
 
+def embed_pairs(encoder: Encoder, segments: Sequence[Segment], lang: str, progress: Progress | None = None) -> np.ndarray | None:
+    """Real embeddings of each two adjacent segments joined, indexed by run end.
+
+    The aligner builds every longer run from these and single sentences, so
+    the encoder sees about two texts per sentence in all.
+    """
+    from .export.base import join_texts
+
+    n = len(segments)
+    if n < 2:
+        return None
+    texts = [join_texts([segments[i - 2].text, segments[i - 1].text], lang) for i in range(2, n + 1)]
+    out = np.zeros((n + 1, encoder.dim), dtype=np.float32)
+    step = 256
+    for start in range(0, len(texts), step):
+        out[2 + start : 2 + start + step] = encoder.encode(texts[start : start + step])
+        if progress:
+            progress(f"pairs {lang}", min(len(texts), start + step), len(texts))
+    return out
+
+
 def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.ndarray, tgt_vecs: np.ndarray,
-                   src_lang: str, tgt_lang: str, presplit: bool) -> aligner.Evidence:
+                   src_lang: str, tgt_lang: str, presplit: bool,
+                   src_pairs: np.ndarray | None = None, tgt_pairs: np.ndarray | None = None) -> aligner.Evidence:
     """Everything the aligner needs about the two segment lists."""
 
     def lengths(segs: Sequence[Segment]) -> np.ndarray:
@@ -73,18 +96,33 @@ def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.
         src_par_start=par_starts(src),
         tgt_par_start=par_starts(tgt),
         pair_fn=pair_scorer([s.text for s in src], [t.text for t in tgt], src_lang, tgt_lang),
+        src_pairs=src_pairs,
+        tgt_pairs=tgt_pairs,
     )
 
 
 def check_languages(src: Document, tgt: Document) -> list[str]:
-    """Warn about swapped or same-language inputs; they align badly, silently."""
+    """Warn about same-language or identical inputs; they align badly, silently."""
     from .read import detect_lang
 
-    warnings = list(src.warnings) + list(tgt.warnings)
+    warnings = []
     s, t = detect_lang(src.text), detect_lang(tgt.text)
-    if s == t and s != "und":
+    if src.text.strip() == tgt.text.strip():
+        warnings.append(f"{src.path or 'source'} and {tgt.path or 'target'} have the same text; "
+                        "alignment expects a text and its translation")
+    elif s == t and s != "und":
         warnings.append(f"both texts look like {s}; alignment expects a text and its translation")
     return warnings
+
+
+def check_lengths(src: Document, tgt: Document, src_segs: Sequence[Segment], tgt_segs: Sequence[Segment]) -> list[str]:
+    """Warn when one side has far more sentences: a partial translation or the wrong file."""
+    n, m = len(src_segs), len(tgt_segs)
+    if min(n, m) and max(n, m) >= 3 * min(n, m) and max(n, m) - min(n, m) >= 10:
+        longer = src if n > m else tgt
+        return [f"{longer.path or 'input'} has {max(n, m)} sentences, the other side {min(n, m)}: "
+                "is one of them only partly translated?"]
+    return []
 
 
 def align_documents(src: Document, tgt: Document, stem: str, encoder: Encoder | None = None,
@@ -93,12 +131,19 @@ def align_documents(src: Document, tgt: Document, stem: str, encoder: Encoder | 
     encoder = encoder or get_encoder()
     src_segs = segments_for(src, options.presplit)
     tgt_segs = segments_for(tgt, options.presplit)
-    if not [s for s in src_segs if s.text] or not [t for t in tgt_segs if t.text]:
-        empty = src if not src_segs else tgt
+    if not any(s.text for s in src_segs) or not any(t.text for t in tgt_segs):
+        empty = src if not any(s.text for s in src_segs) else tgt
         raise AlignError(f"{empty.path or 'input'}: no sentences found")
+    # Pair-level warnings travel with the source document: it is what every
+    # consumer (CLI, report) already prints.
+    extra = check_languages(src, tgt) + check_lengths(src, tgt, src_segs, tgt_segs)
+    if extra:
+        src = replace(src, warnings=src.warnings + tuple(extra))
     src_vecs = embed_segments(encoder, src_segs, progress, "embed " + src.lang)
     tgt_vecs = embed_segments(encoder, tgt_segs, progress, "embed " + tgt.lang)
-    ev = build_evidence(src_segs, tgt_segs, src_vecs, tgt_vecs, src.lang, tgt.lang, options.presplit)
+    src_pairs = embed_pairs(encoder, src_segs, src.lang, progress)
+    tgt_pairs = embed_pairs(encoder, tgt_segs, tgt.lang, progress)
+    ev = build_evidence(src_segs, tgt_segs, src_vecs, tgt_vecs, src.lang, tgt.lang, options.presplit, src_pairs, tgt_pairs)
     if progress:
         progress("align", 0, 1)
     alignment = aligner.align_evidence(ev, src.lang, tgt.lang, options.config)
@@ -106,7 +151,11 @@ def align_documents(src: Document, tgt: Document, stem: str, encoder: Encoder | 
         progress("align", 1, 1)
     pair = PairResult(stem=stem, src=src, tgt=tgt, src_segments=tuple(src_segs), tgt_segments=tuple(tgt_segs), alignment=alignment)
     check_coverage(pair)
-    if options.audit:
+    if options.audit and not alignment.src_lang.lower().startswith("zh"):
+        # The audit's checks read Chinese; other pairs (de-fr, en-zh) still align.
+        note = f"audit skipped: it needs Chinese as the source language, not {alignment.src_lang!r}"
+        pair = replace(pair, src=replace(pair.src, warnings=pair.src.warnings + (note,)))
+    elif options.audit:
         from .audit import audit
 
         pair = replace(pair, findings=tuple(audit(pair, encoder=encoder)))
@@ -114,14 +163,46 @@ def align_documents(src: Document, tgt: Document, stem: str, encoder: Encoder | 
 
 
 def check_coverage(pair: PairResult) -> None:
-    """No sentence may be lost or duplicated: refuse to write anything if one is."""
-    for name, beads_side, segs in (
-        ("source", [b.src for b in pair.alignment.beads], pair.src_segments),
-        ("target", [b.tgt for b in pair.alignment.beads], pair.tgt_segments),
+    """No character may be lost or duplicated: refuse to write anything if one is.
+
+    Beads must cover every segment exactly once, in order, and the segments
+    must be exact, ordered, non-overlapping slices of their document that
+    leave out nothing but whitespace. Together: every non-whitespace character
+    of each input is in exactly one bead, in reading order. Linear time.
+    """
+    for name, beads_side, segs, doc in (
+        ("source", [b.src for b in pair.alignment.beads], pair.src_segments, pair.src),
+        ("target", [b.tgt for b in pair.alignment.beads], pair.tgt_segments, pair.tgt),
     ):
         flat = [i for side in beads_side for i in side]
         if flat != list(range(len(segs))):
             raise AlignError(f"internal error: the {name} sentences are not covered exactly once, in order; nothing written")
+        problem = coverage_problem(doc.text, segs)
+        if problem:
+            raise AlignError(f"internal error: {doc.path or name}: {problem}; nothing written")
+
+
+_NOT_SPACE = re.compile(r"\S")  # same set as str.isspace()
+
+
+def coverage_problem(text: str, segs: Sequence[Segment]) -> str | None:
+    """Why ``segs`` do not tile the non-whitespace of ``text``, or None."""
+    pos = 0
+    for k, seg in enumerate(segs):
+        if seg.index != k:
+            return f"segment {k} is numbered {seg.index}"
+        if not pos <= seg.start <= seg.end <= len(text):
+            return f"segment {k} [{seg.start}:{seg.end}] overlaps the previous one or lies outside the text"
+        if text[seg.start:seg.end] != seg.text:
+            return f"segment {k} text differs from the input at [{seg.start}:{seg.end}]"
+        gap = _NOT_SPACE.search(text, pos, seg.start)
+        if gap:
+            return f"character {gap.start()} ({text[gap.start()]!r}) is in no segment"
+        pos = seg.end
+    gap = _NOT_SPACE.search(text, pos)
+    if gap:
+        return f"character {gap.start()} ({text[gap.start()]!r}) is in no segment"
+    return None
 
 
 def align_files(src_path: str | Path, tgt_path: str | Path, out_dir: str | Path | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import re
 import sqlite3
 import time
@@ -20,6 +21,8 @@ import pytest
 
 from align.lookup import SCHEMA_VERSION, build_index, clause_number, format_hits, hits_to_json, search
 from align.lookup import store as store_mod
+from align.lookup import vectors as vectors_mod
+from align.lookup.text import exact_regex, fold, index_text_reference, index_texts, query_script
 from align.model import AlignError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,6 +134,22 @@ def matched_texts(hit) -> list[str]:
     return [hit.texts[hit.side][s:e] for s, e in hit.spans[hit.side]]
 
 
+# ---------------------------------------------------------------- indexing text
+
+
+def test_vectorised_bigram_indexing_matches_its_plain_definition():
+    """index_texts (numpy, batch) must give the tokens of index_text_reference
+    (one regex per text) on the real texts and on random mixtures of CJK,
+    kana, hangul, astral ideographs, full-width forms, spaces and a lone surrogate."""
+    texts = ZH_PATH.read_text(encoding="utf-8").split("\n") + EN_PATH.read_text(encoding="utf-8").split("\n")
+    rnd = random.Random(3)
+    alphabet = list("中文 熊猫\t\n ａＢ１　，。abcé\u3007々かカ한\U00020000x\ud800 ")
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(12))) for _ in range(3000)]
+    got = index_texts(texts)
+    assert [g.split() for g in got] == [index_text_reference(t).split() for t in texts]
+    assert index_texts(["发展 新时代", "熊猫"])[0].split() == ["发展", "展新", "新时", "时代", "代"]
+
+
 # ---------------------------------------------------------------- building
 
 
@@ -202,6 +221,35 @@ def test_exact_mode_is_case_insensitive_substring(corpus):
     assert matched_texts(hits[0]) == ["2019 年 4 月 25 日"]
     assert search(corpus["db"], "欧亚经济委员会", mode="exact")[0].bead == EEU_16
     assert search(corpus["db"], "no such words here", mode="exact") == []
+
+
+def test_exact_mode_finds_every_occurrence_of_random_substrings(corpus):
+    """The FTS phrase built for a substring must never lose a bead that holds it:
+    compare with a brute-force scan for 150 substrings cut at random places
+    (mid-word, mid-run, across punctuation and spaces) of both languages."""
+    recs = corpus["records"]
+    rnd = random.Random(11)
+    checked = 0
+    for _ in range(150):
+        r = rnd.choice(recs)
+        key = rnd.choice(("zh", "en"))
+        text = r[key]
+        size = rnd.randint(1, 10) if key == "zh" else rnd.randint(2, 30)
+        start = rnd.randrange(max(1, len(text) - size))
+        q = text[start : start + size].strip()
+        if not q:
+            continue
+        script = query_script(q)
+        keys = {"cjk": ["zh"], "other": ["en"], None: ["zh", "en"]}[script]
+        rx = exact_regex(q)
+        truth = [x["bead"] for x in recs if any(rx.search(fold(x[k])) for k in keys)]
+        plain = {x["bead"] for x in recs if any(q.lower() in x[k].lower() for k in keys)}
+        got = beads_of(search(corpus["db"], q, mode="exact", limit=100))
+        # whole-word matches come first, then those inside longer words
+        assert sorted(got) == truth, q
+        assert plain <= set(got) and r["bead"] in got, q
+        checked += 1
+    assert checked > 120
 
 
 def test_regex_mode(corpus):
@@ -432,16 +480,29 @@ def test_tmx_indexing_and_document_replacement(corpus, tmp_path):
     assert search(db, "Eurasian", mode="exact", clause="16")[0].findings == ()
 
 
+def test_parallel_build_gives_the_same_index(corpus, tmp_path):
+    """Big inputs are inserted by a child process; force it on the small one."""
+    db = tmp_path / "parallel.db"
+    stats = build_index([corpus["jsonl"]], db, encoder=HashEncoder(), parallel=True)
+    assert stats.total_beads == len(PAIRS) and stats.findings == 1
+    for q, mode in (("欧亚经济联盟", "word"), ("Eurasian Economic Union", "word"), ("anda", "exact")):
+        assert search(db, q, mode=mode) == search(corpus["db"], q, mode=mode)
+    assert beads_of(search(db, clause="十六", section="务实合作")) == [2, 3, 4]
+
+
 def test_coarse_vectors_path(corpus, tmp_path, monkeypatch):
-    """Large stores scan a PCA-projected copy first; force it on a small one."""
+    """Large stores are searched through clusters of a PCA-projected copy;
+    force that on a small one and probe every cluster: exact again."""
     monkeypatch.setattr(store_mod, "COARSE_MIN_ROWS", 4)
     monkeypatch.setattr(store_mod, "COARSE_DIM", 16)
     db = tmp_path / "coarse.db"
     build_index([corpus["jsonl"]], db, encoder=HashEncoder())
+    monkeypatch.setattr(vectors_mod, "PROBE_FRACTION", 1.0)
     assert db.with_name("coarse.db.coarse.npy").is_file()
     for r in corpus["records"]:
         top = search(db, r["en"], mode="semantic", encoder=HashEncoder(), limit=1)[0]
         assert (top.bead, top.side) == (r["bead"], 1)
+        assert top.score == pytest.approx(1.0, abs=1e-5)
 
 
 def test_semantic_refuses_without_vectors_or_with_another_encoder(corpus, tmp_path):
@@ -456,6 +517,8 @@ def test_semantic_refuses_without_vectors_or_with_another_encoder(corpus, tmp_pa
 
     with pytest.raises(AlignError, match="hash-trigram-64"):
         search(corpus["db"], "pandas", mode="semantic", encoder=Other())
+    with pytest.raises(AlignError, match="no document in the index has language 'fr'"):
+        search(corpus["db"], "pandas", mode="semantic", encoder=HashEncoder(), side="fr")
 
 
 # ---------------------------------------------------------------- context, findings, output

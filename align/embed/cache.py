@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -59,18 +61,39 @@ class CachedEncoder(Encoder):
 
     def _conn(self) -> sqlite3.Connection | None:
         if self._db is None:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(self.path, timeout=30)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute(
-                    "CREATE TABLE IF NOT EXISTS vec (key BLOB PRIMARY KEY, dim INTEGER, data BLOB, crc INTEGER)"
-                )
-                self._db = db
-            except sqlite3.Error:
-                # A broken or unwritable cache must never stop an alignment.
-                return None
+            for _attempt in range(2):
+                try:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    db = sqlite3.connect(self.path, timeout=30)
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.execute(
+                        "CREATE TABLE IF NOT EXISTS vec (key BLOB PRIMARY KEY, dim INTEGER, data BLOB, crc INTEGER)"
+                    )
+                    self._db = db
+                    break
+                except (sqlite3.OperationalError, OSError):
+                    # Locked, read-only or missing: a cache problem must never stop an alignment.
+                    return None
+                except sqlite3.DatabaseError:
+                    # Not a database any more ("file is not a database"): start a new one.
+                    self._quarantine()
         return self._db
+
+    def _quarantine(self) -> None:
+        """Move a damaged cache file aside (kept for inspection) so a fresh one replaces it.
+
+        Otherwise every later run would silently embed everything again.
+        """
+        if self._db is not None:
+            with suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        with suppress(OSError):
+            os.replace(self.path, self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{os.urandom(3).hex()}"))
+        for suffix in ("-wal", "-shm"):
+            with suppress(OSError):
+                os.unlink(str(self.path) + suffix)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
@@ -103,13 +126,30 @@ class CachedEncoder(Encoder):
                     f"SELECT key, dim, data, crc FROM vec WHERE key IN ({','.join('?' * len(chunk))})", chunk
                 ).fetchall()
                 for key, dim, data, crc in rows:
-                    if zlib.crc32(data) != crc or len(data) != 4 * dim:
-                        self.repaired += 1
+                    vec = self._valid(dim, data, crc)
+                    if vec is None:
+                        self.repaired += 1  # recomputed below and stored over the bad row
                         continue
-                    out[key] = np.frombuffer(data, dtype=np.float32)
-        except sqlite3.DatabaseError:
+                    out[key] = vec
+        except sqlite3.OperationalError:
+            return {}
+        except sqlite3.DatabaseError:  # "database disk image is malformed"
+            self._quarantine()
             return {}
         return out
+
+    def _valid(self, dim, data, crc) -> np.ndarray | None:
+        """The stored vector, or None if the row is damaged in any way.
+
+        SQLite is dynamically typed, so a damaged row may hold NULLs or text
+        where blobs and integers belong; all of it must read as "recompute".
+        """
+        if not (isinstance(data, bytes) and isinstance(dim, int) and isinstance(crc, int)):
+            return None
+        if dim != self.dim or len(data) != 4 * dim or zlib.crc32(data) != crc:
+            return None
+        vec = np.frombuffer(data, dtype=np.float32)
+        return vec if np.isfinite(vec).all() else None
 
     def _store(self, vecs: dict[bytes, np.ndarray]) -> None:
         db = self._conn()

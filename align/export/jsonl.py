@@ -41,7 +41,14 @@ def dumps_line(obj: dict) -> bytes:
     same code point and the file stays valid UTF-8.
     """
     text = json.dumps(obj, ensure_ascii=False, allow_nan=False, default=_json_default)
+    # U+2028/U+2029/U+0085 are valid in JSON strings but end a line for
+    # str.splitlines() and older JavaScript; escaped, each record stays one line
+    # for every reader.
+    text = text.translate(_LINE_BREAK_ESCAPES)
     return (text + "\n").encode("utf-8", errors="backslashreplace")
+
+
+_LINE_BREAK_ESCAPES = {0x2028: "\\u2028", 0x2029: "\\u2029", 0x85: "\\u0085"}
 
 
 def dumps_lines(objs: Iterable[dict]) -> bytes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from align.export.base import Exporter, ExportOptions
 from align.model import PairResult
 
@@ -13,4 +15,6 @@ class ReportExporter(Exporter):
     def render(self, pair: PairResult, options: ExportOptions) -> bytes:
         from align.report import render_report
 
-        return render_report(pair).encode("utf-8")
+        # Lone surrogates (from text decoded with surrogateescape) cannot be
+        # encoded in UTF-8; the page shows U+FFFD for them, like a browser would.
+        return re.sub("[\ud800-\udfff]", "\ufffd", render_report(pair)).encode("utf-8")

@@ -30,11 +30,20 @@ _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010fff
 
 
 def sanitize_xml_text(text: str) -> tuple[str, tuple[int, ...]]:
-    """``text`` without the characters XML 1.0 forbids, and their indices in ``text``."""
+    """``text`` without the characters XML 1.0 forbids, and their indices in ``text``.
+
+    The forbidden controls that separate text (vertical tab, which Word writes
+    for a manual line break, form feed, the information separators) become a
+    space so that the words on either side do not run together.
+    """
     positions = tuple(m.start() for m in _NOT_XML_CHAR.finditer(text))
     if not positions:
         return text, ()
-    return _NOT_XML_CHAR.sub("", text), positions
+    return _NOT_XML_CHAR.sub(_replacement, text), positions
+
+
+def _replacement(m: re.Match) -> str:
+    return " " if m.group().isspace() else ""
 
 
 def _clean(text: str) -> str:

@@ -18,14 +18,17 @@ def _width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
+_NO_LINE_START = set("，。、；：？！）》」』】〕〉”’,.;:?!)]}%")
+
+
 def wrap_ranges(text: str, width: int) -> list[tuple[int, int]]:
     """Line ranges [start, end) of ``text`` fitting ``width`` terminal cells.
 
-    Breaks at the last space when there is one in the line (Latin text), else
-    anywhere (CJK); existing newlines are kept. Offsets, not strings, so the
-    caller can still place highlight spans.
+    CJK text breaks anywhere (but a line does not start with closing
+    punctuation); a Latin word is moved whole to the next line; newlines are
+    kept. Offsets, not strings, so the caller can still place highlights.
     """
-    width = max(width, 2)
+    width = max(width, 4)
     lines: list[tuple[int, int]] = []
     start = 0
     n = len(text)
@@ -45,10 +48,13 @@ def wrap_ranges(text: str, width: int) -> list[tuple[int, int]]:
                 last_space = i
             used += w
             i += 1
-        if i < n and text[i] != "\n" and last_space > start:
-            end = last_space
-        else:
-            end = i
+        end = i
+        if i < n and text[i] not in " \n":
+            in_word = _width(text[i]) == 1 and _width(text[i - 1]) == 1 and text[i - 1] != " "
+            if in_word and last_space > start:
+                end = last_space
+            elif text[i] in _NO_LINE_START and i - 1 > start:
+                end = i - 1
         lines.append((start, end))
         start = end + 1 if end < n and text[end] in " \n" else end
     return lines or [(0, 0)]

@@ -8,12 +8,12 @@ best first.
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,8 @@ from .text import (
     fold,
     query_script,
     regex_script,
-    substring_expression,
+    SubstringPhrase,
+    substring_phrase,
     term_regex,
     with_column,
     word_expression,
@@ -39,8 +40,8 @@ from .text import (
 
 MODES = ("word", "exact", "regex", "semantic")
 Span = tuple[int, int]
-_VOCAB_MAX = 300  # more matching words than this: a plain scan finds hits sooner
-_WORD = re.compile(r"[^\W_]+")
+_VOCAB_MAX = 300  # more matching words than this: drop the constraint (or scan)
+_EXACT_MAX_BEADS = 50_000  # semantic search within a filter this small scores every bead
 
 
 @dataclass(frozen=True)
@@ -93,36 +94,47 @@ class Hit:
 
 @dataclass
 class _Filter:
-    sql: str
-    params: list[Any]
-    empty: bool = False  # the filter can match nothing (unknown section)
+    """Restrictions by document, clause number and section, as SQL on ``beads b``."""
+
+    span: tuple[int, int] | None = None  # bead ids [first, last] of one document
+    number: int | None = None
+    secs: list[int] | None = None  # matching section ids; [] matches nothing
+    sql: str = ""
+    params: list[Any] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.secs == []
 
 
 def _filters(con: sqlite3.Connection, docs: list[DocInfo], clause: Any, section: str | None, document: str | None) -> _Filter:
+    flt = _Filter()
     where: list[str] = []
-    params: list[Any] = []
     if document is not None:
-        ids = [d.id for d in docs if d.name == document]
-        if not ids:
+        found = [d for d in docs if d.name == document]
+        if not found:
             names = ", ".join(d.name for d in docs[:10]) + (", ..." if len(docs) > 10 else "")
             raise AlignError(f"no document named '{document}' in the index (it has: {names or 'nothing'})")
-        where.append("b.doc = ?")
-        params.append(ids[0])
+        flt.span = (found[0].first, found[0].first + found[0].count - 1)
+        where.append("b.id BETWEEN ? AND ?")
+        flt.params += list(flt.span)
     if clause is not None and str(clause).strip():
-        n = clause_number(clause)
-        if n is None:
+        flt.number = clause_number(clause)
+        if flt.number is None:
             raise AlignError(f"cannot read clause label {str(clause)!r}; write it like 16, (16), 十六 or （十六）")
         where.append("(b.number = ? OR b.number_b = ?)")
-        params += [n, n]
+        flt.params += [flt.number, flt.number]
     if section is not None and section.strip():
         want = " ".join(fold(section).split())
-        names = [s for (s,) in con.execute("SELECT name FROM sections") if want in " ".join(fold(s).split())]
-        if not names:
-            return _Filter("", [], empty=True)
-        marks = ",".join("?" * len(names))
-        where.append(f"(b.section_a IN ({marks}) OR b.section_b IN ({marks}))")
-        params += names + names
-    return _Filter(" AND ".join(where), params)
+        flt.secs = [
+            i for i, a, b in con.execute("SELECT id, a, b FROM sections")
+            if any(x and want in " ".join(fold(x).split()) for x in (a, b))
+        ]
+        marks = ",".join("?" * len(flt.secs))
+        where.append(f"b.sec IN ({marks})")
+        flt.params += flt.secs
+    flt.sql = " AND ".join(where)
+    return flt
 
 
 def _side_ok(docs: dict[int, DocInfo], script: str | None, lang: str | None) -> dict[int, tuple[bool, bool]]:
@@ -180,6 +192,9 @@ def search(
         docs_list = read_docs(con)
         docs = {d.id: d for d in docs_list}
         flt = _filters(con, docs_list, clause, section, document)
+        if side is not None and not any(side in d.langs or base_lang(side) in map(base_lang, d.langs) for d in docs_list):
+            langs = sorted({x for d in docs_list for x in d.langs})
+            raise AlignError(f"no document in the index has language '{side}' (it has: {', '.join(langs) or 'nothing'})")
         if flt.empty:
             return []
         if not q:
@@ -204,8 +219,22 @@ def _and(flt: _Filter) -> str:
 
 
 def _label_lookup(con: sqlite3.Connection, flt: _Filter, limit: int) -> list[_Found]:
-    rows = con.execute(f"SELECT b.id FROM beads b WHERE 1{_and(flt)} ORDER BY b.id LIMIT ?", (*flt.params, limit))
-    return [(i, None, ((), ()), None) for (i,) in rows]
+    """Beads of a clause and/or section, in document order: one index probe
+    per (section, number column), merged, so a million-bead index answers in
+    milliseconds whatever the section's size."""
+    probes: list[tuple[str, list[Any]]] = []
+    numbers = [] if flt.number is None else [("number", flt.number), ("number_b", flt.number)]
+    if flt.secs is None:
+        probes = [(f"{col} = ?", [n]) for col, n in numbers]
+    elif not numbers:
+        probes = [("sec = ?", [sid]) for sid in flt.secs]
+    else:
+        probes = [(f"sec = ? AND {col} = ?", [sid, n]) for sid in flt.secs for col, n in numbers]
+    if flt.span is not None:
+        probes = [(f"{cond} AND id BETWEEN ? AND ?", [*params, *flt.span]) for cond, params in probes]
+    runs = [[i for (i,) in con.execute(f"SELECT id FROM beads WHERE {cond} ORDER BY id LIMIT ?", (*params, limit))] for cond, params in probes]
+    ids = list(dict.fromkeys(heapq.merge(*runs)))[:limit]
+    return [(i, None, ((), ()), None) for i in ids]
 
 
 def _text_lookup(con: sqlite3.Connection, docs: dict[int, DocInfo], flt: _Filter, q: str, mode: str, limit: int, side: str | None) -> list[_Found]:
@@ -225,7 +254,7 @@ def _text_lookup(con: sqlite3.Connection, docs: dict[int, DocInfo], flt: _Filter
         terms = word_terms(q)
         expr = word_expression(terms)
         patterns = [term_regex(t) for t in terms]
-        return _fts(con, flt, ok, with_column(expr, column), lambda t: find_spans(patterns, t), limit, verify=False)
+        return _fts(con, flt, ok, [with_column(expr, column)], lambda t: find_spans(patterns, t), limit, verify=False)
 
     rx = exact_regex(q)
     if not rx.pattern:
@@ -234,57 +263,93 @@ def _text_lookup(con: sqlite3.Connection, docs: dict[int, DocInfo], flt: _Filter
     def spans(t: str) -> tuple[Span, ...]:
         return find_spans([rx], t)
 
-    expr = substring_expression(q)
-    if expr is None:
-        expr = _vocab_expression(con, q)
-        if expr == "":
-            return []  # no indexed word contains it
-    if expr is None:
+    tiers = _substring_tiers(con, substring_phrase(q))
+    if tiers is None:
         return _scan(con, flt, ok, spans, limit)
-    return _fts(con, flt, ok, with_column(expr, column), spans, limit, verify=True)
+    out: list[_Found] = []
+    for expr in tiers:
+        seen = {f[0] for f in out}
+        more = _fts(con, flt, ok, [with_column(expr, column)], spans, limit + len(seen), verify=True)
+        out += [f for f in more if f[0] not in seen][: limit - len(out)]
+        if len(out) >= limit:
+            break
+    return out
 
 
-def _vocab_expression(con: sqlite3.Connection, q: str) -> str | None:
-    """Candidates for a query whose only word touches its start ('anda',
-    'Eurasian,'): that word may be the tail of any indexed word (or sit
-    anywhere inside one, if the query is just the word), so OR together the
-    indexed words that fit, when there are few enough to be worth it."""
-    folded = fold(q)
-    words = list(_WORD.finditer(folded))
-    if len(words) != 1:
-        return None
-    frag = words[0].group()
-    if words[0].end() == len(folded):
-        cond = "instr(term, ?1) > 0"
-    else:
-        cond = "substr(term, -length(?1)) = ?1"
-    terms = [t for (t,) in con.execute(f"SELECT term FROM vocab WHERE {cond} LIMIT ?2", (frag, _VOCAB_MAX + 1))]
-    if len(terms) > _VOCAB_MAX:
-        return None
-    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+def _vocab(con: sqlite3.Connection, cond: str, params: tuple) -> list[str] | None:
+    """Indexed words matching ``cond``, or None if there are more than are
+    worth OR-ing together."""
+    terms = [t for (t,) in con.execute(f"SELECT term FROM vocab WHERE {cond} LIMIT {_VOCAB_MAX + 1}", params)]
+    return None if len(terms) > _VOCAB_MAX else terms
 
 
-def _fts(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]], expr: str, spans_of: Any, limit: int, verify: bool) -> list[_Found]:
+def _substring_tiers(con: sqlite3.Connection, p: SubstringPhrase) -> list[str] | None:
+    """FTS5 queries that together find every text containing the query: first
+    with its edge words as whole words (the common case, and selective: the
+    hits come first), then with the longer indexed words they can be part of
+    ('said' in 'unsaid', 'of' in 'offering'). None: no usable constraint, scan.
+    """
+    if p.whole:
+        longer = _vocab(con, "instr(term, ?1) > 0 AND term != ?1", (p.head,))
+        if longer is None:
+            return None
+        return [_quote_term(p.head)] + ([" OR ".join(map(_quote_term, longer))] if longer else [])
+    if p.head is None and p.tail is None:
+        return [p.phrase()] if p.middle else None
+    more_heads = [] if p.head is None else _vocab(con, "substr(term, -length(?1)) = ?1 AND term != ?1", (p.head,))
+    more_tails = [] if p.tail is None else _vocab(con, "term > ?1 AND term < ?1 || char(1114111)", (p.tail,))
+    tiers = [p.phrase(p.head, p.tail)]
+    if more_heads is not None and more_tails is not None:
+        heads, tails = [p.head, *more_heads], [p.tail, *more_tails]
+        combos = [(h, t) for h in heads for t in tails if (h, t) != (p.head, p.tail)]
+        if len(combos) <= _VOCAB_MAX:
+            if combos:
+                tiers.append(" OR ".join(f"({p.phrase(h, t)})" for h, t in combos))
+            return tiers
+    if not p.middle:
+        return None  # too many spellings and nothing else to go on
+    tiers.append(p.phrase())  # the middle alone; every candidate is verified
+    return tiers
+
+
+def _quote_term(t: str) -> str:
+    return '"' + t.replace('"', '""') + '"'
+
+
+def _fts(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]], exprs: list[str], spans_of: Any,
+         limit: int, verify: bool) -> list[_Found]:
+    """Matches of the FTS5 queries, merged in document order; with ``verify``
+    only rows whose matched side really has a span count (the index yields
+    candidates, e.g. the same words with other punctuation)."""
     sql = (
         "SELECT f.rowid, b.id, b.doc, b.text_a, b.text_b FROM fts f JOIN beads b ON b.id = (f.rowid >> 1)"
         f" WHERE fts MATCH ?{_and(flt)} ORDER BY f.rowid"
     )
-    try:
-        cur = con.execute(sql, (expr, *flt.params))
-    except sqlite3.OperationalError as exc:  # should not happen: every token is quoted
-        raise AlignError(f"cannot search for this query ({exc})") from None
+
+    def stream(expr: str) -> Iterator[tuple[int, _Found]]:
+        try:
+            cur = con.execute(sql, (expr, *flt.params))
+        except sqlite3.OperationalError as exc:  # should not happen: every token is quoted
+            raise AlignError(f"cannot search for this query ({exc})") from None
+        for rowid, bid, doc, ta, tb in cur:
+            s = rowid & 1
+            if not ok[doc][s]:
+                continue
+            texts = (ta, tb)
+            mine = spans_of(texts[s])
+            if verify and not mine:
+                continue
+            other = spans_of(texts[1 - s]) if ok[doc][1 - s] else ()
+            sp = (mine, other) if s == 0 else (other, mine)
+            yield rowid, (bid, s if mine or not other else 1 - s, sp, None)
+
     out: list[_Found] = []
-    last = -1
-    for rowid, bid, doc, ta, tb in cur:
-        s = rowid & 1
-        if bid == last or not ok[doc][s]:
+    seen: set[int] = set()
+    for _, found in heapq.merge(*(stream(e) for e in exprs), key=lambda x: x[0]):
+        if found[0] in seen:
             continue
-        texts = (ta, tb)
-        sp = [spans_of(texts[i]) if ok[doc][i] else () for i in (0, 1)]
-        if verify and not sp[s]:
-            continue
-        last = bid
-        out.append((bid, s if sp[s] or not sp[1 - s] else 1 - s, (sp[0], sp[1]), None))
+        seen.add(found[0])
+        out.append(found)
         if len(out) >= limit:
             break
     return out
@@ -318,28 +383,32 @@ def _semantic(con: sqlite3.Connection, db_path: Path, docs: dict[int, DocInfo], 
     name = getattr(encoder, "name", None)
     if name is not None and store.encoder is not None and name != store.encoder:
         raise AlignError(f"{db_path}: index vectors were made by encoder '{store.encoder}', not '{name}'; use that encoder or rebuild")
-    qv = np.asarray(encoder.encode([q]), dtype=np.float32).reshape(-1)
+    try:
+        qv = np.asarray(encoder.encode([q]), dtype=np.float32).reshape(-1)
+    except AlignError:
+        raise
+    except Exception as exc:  # a model that will not load or run: say which
+        raise AlignError(f"cannot embed the query with encoder '{name or store.encoder}': {exc}") from None
     if qv.shape[0] != store.vectors.shape[1]:
         raise AlignError(f"encoder gives {qv.shape[0]}-d vectors, the index has {store.vectors.shape[1]}-d ones")
-    ok = _side_ok(docs, None, side)
+    allowed = _allowed_rows(docs, _side_ok(docs, None, side), store.vectors.shape[0]) if side is not None else None
     want = 2 * limit + 2
+    ids = None
     if flt.sql:
         ids = np.fromiter((i for (i,) in con.execute(f"SELECT b.id FROM beads b WHERE {flt.sql}", flt.params)), dtype=np.int64)
-        rows = np.concatenate([2 * ids, 2 * ids + 1])
-        doc_of = _doc_of_rows(docs, rows)
-        keep = np.array([ok[d][r & 1] for d, r in zip(doc_of, rows)], dtype=bool) if rows.size else np.zeros(0, bool)
-        rows = np.sort(rows[keep])
+    if ids is not None and ids.size <= _EXACT_MAX_BEADS:
+        # few enough to score exactly (a clause, a small document)
+        rows = np.sort(np.concatenate([2 * ids, 2 * ids + 1]))
+        if allowed is not None:
+            rows = rows[allowed[rows]]
         scores = store.score_rows(qv, rows)
         order = np.argsort(-scores, kind="stable")[:want]
         top_rows, top_scores = rows[order], scores[order]
     else:
-        allowed = None
-        if side is not None:
-            allowed = np.zeros(store.vectors.shape[0], dtype=bool)
-            for d in docs.values():
-                for s in (0, 1):
-                    if ok[d.id][s]:
-                        allowed[2 * d.first + s : 2 * (d.first + d.count) : 2] = True
+        if ids is not None:
+            mask = np.zeros(store.vectors.shape[0], dtype=bool)
+            mask[2 * ids] = mask[2 * ids + 1] = True
+            allowed = mask if allowed is None else allowed & mask
         top_rows, top_scores = store.top(qv, want, allowed)
     out: list[_Found] = []
     seen: set[int] = set()
@@ -354,11 +423,13 @@ def _semantic(con: sqlite3.Connection, db_path: Path, docs: dict[int, DocInfo], 
     return out
 
 
-def _doc_of_rows(docs: dict[int, DocInfo], rows: np.ndarray) -> list[int]:
-    starts = sorted((d.first, d.id) for d in docs.values())
-    firsts = np.array([s for s, _ in starts], dtype=np.int64)
-    pos = np.searchsorted(firsts, rows >> 1, side="right") - 1
-    return [starts[p][1] for p in pos.tolist()]
+def _allowed_rows(docs: dict[int, DocInfo], ok: dict[int, tuple[bool, bool]], n: int) -> np.ndarray:
+    allowed = np.zeros(n, dtype=bool)
+    for d in docs.values():
+        for s in (0, 1):
+            if ok[d.id][s]:
+                allowed[2 * d.first + s : 2 * (d.first + d.count) : 2] = True
+    return allowed
 
 
 # ---------------------------------------------------------------- hits
@@ -378,8 +449,8 @@ def _hits(con: sqlite3.Connection, docs: dict[int, DocInfo], found: list[_Found]
     for chunk in _chunks(ids, 500):
         marks = ",".join("?" * len(chunk))
         for r in con.execute(
-            "SELECT id, doc, n, text_a, text_b, spans_a, spans_b, section_a, section_b, clause_a, clause_b, number, score, flags"
-            f" FROM beads WHERE id IN ({marks})",
+            "SELECT b.id, b.doc, b.n, b.text_a, b.text_b, b.spans_a, b.spans_b, s.a, s.b, b.clause_a, b.clause_b, b.number, b.score, b.flags"
+            f" FROM beads b LEFT JOIN sections s ON s.id = b.sec WHERE b.id IN ({marks})",
             chunk,
         ):
             rows[r[0]] = r

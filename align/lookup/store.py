@@ -14,10 +14,8 @@ searches Chinese sides and an English one English sides.
 from __future__ import annotations
 
 import os
-import queue
 import secrets
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
@@ -30,9 +28,10 @@ import numpy as np
 
 from align.model import AlignError
 
-from .sources import BeadRow, Source, open_sources
+from ._writer import BULK_PRAGMAS, open_bulk
+from .sources import BeadRow, open_sources
 from .text import base_lang, clause_number, has_cjk, index_texts, is_cjk_lang
-from .vectors import COARSE_DIM, COARSE_MIN_ROWS, VectorStore, VectorWriter, coarse_path, fingerprint, projection, vectors_path, write_coarse
+from .vectors import COARSE_DIM, COARSE_MIN_ROWS, VectorStore, VectorWriter, build_coarse, coarse_path, fingerprint, vectors_path
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x416C4E4C  # "AlNL": tells our index from any other SQLite file
@@ -49,10 +48,10 @@ CREATE TABLE docs(
 CREATE TABLE beads(
     id INTEGER PRIMARY KEY, doc INTEGER NOT NULL, n INTEGER NOT NULL,
     text_a TEXT NOT NULL, text_b TEXT NOT NULL, spans_a TEXT, spans_b TEXT,
-    section_a TEXT, section_b TEXT, clause_a TEXT, clause_b TEXT,
+    sec INTEGER, clause_a TEXT, clause_b TEXT,
     number INTEGER, number_b INTEGER, score REAL, flags TEXT);
 CREATE TABLE findings(doc INTEGER NOT NULL, bead INTEGER NOT NULL, data TEXT NOT NULL);
-CREATE TABLE sections(name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE sections(id INTEGER PRIMARY KEY, a TEXT, b TEXT);
 CREATE TABLE vocab(term TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5(cjk, other, content='', columnsize=0,
     tokenize='unicode61 remove_diacritics 2');
@@ -62,8 +61,9 @@ _INDEXES = """
 CREATE UNIQUE INDEX beads_doc_n ON beads(doc, n);
 CREATE INDEX beads_number ON beads(number) WHERE number IS NOT NULL;
 CREATE INDEX beads_number_b ON beads(number_b) WHERE number_b IS NOT NULL;
-CREATE INDEX beads_section_a ON beads(section_a) WHERE section_a IS NOT NULL;
-CREATE INDEX beads_section_b ON beads(section_b) WHERE section_b IS NOT NULL;
+CREATE INDEX beads_sec ON beads(sec) WHERE sec IS NOT NULL;
+CREATE INDEX beads_sec_number ON beads(sec, number) WHERE number IS NOT NULL;
+CREATE INDEX beads_sec_number_b ON beads(sec, number_b) WHERE number_b IS NOT NULL;
 CREATE INDEX findings_bead ON findings(doc, bead);
 """
 
@@ -194,55 +194,90 @@ def _side_cjk(lang: str, texts: Iterable[str]) -> bool:
     return bool(sample) and sum(map(has_cjk, sample)) * 2 > len(sample)
 
 
-class _BackgroundWriter:
-    """Runs the bulk executemany calls on a worker thread. SQLite releases the
-    GIL while it tokenises and inserts, so the next batch gets parsed and
-    bigrammed meanwhile: on two cores this is most of the indexing speed-up."""
+class _InlineWriter:
+    """Bulk inserts on this process's own connection (small builds)."""
 
-    def __init__(self, con: sqlite3.Connection) -> None:
-        self.con = con
-        self.error: BaseException | None = None
-        self._q: queue.Queue = queue.Queue(maxsize=4)
-        self._thread = threading.Thread(target=self._run, name="align-index-writer", daemon=True)
-        self._thread.start()
+    def __init__(self, db_path: Path) -> None:
+        self.con = open_bulk(str(db_path))
 
-    def _run(self) -> None:
-        while True:
-            item = self._q.get()
-            if item is None:
-                return
-            if self.error is None:
-                try:
-                    self.con.executemany(*item)
-                except BaseException as exc:  # handed to the main thread
-                    self.error = exc
-
-    def put(self, sql: str, rows: Any) -> None:
-        if self.error is not None:
-            raise self.error
-        self._q.put((sql, rows))
+    def put(self, sql: str, rows: list) -> None:
+        self.con.executemany(sql, rows)
 
     def close(self) -> None:
-        """Wait for everything queued; re-raise the worker's error, if any."""
-        if self._thread.is_alive():
-            self._q.put(None)
-            self._thread.join()
-        if self.error is not None:
-            err, self.error = self.error, None
-            raise err
+        self.con.execute("COMMIT")
+        self.con.close()
+
+    def abort(self) -> None:
+        self.con.close()
+
+
+class _ProcessWriter:
+    """Bulk inserts in a child process (see ``align.lookup._writer``), so that
+    SQLite's half of the work runs on the second core while this process
+    parses and bigrams the next batch."""
+
+    def __init__(self, db_path: Path) -> None:
+        import subprocess
+        import sys
+
+        from . import _writer
+
+        # Run as a script, not with -m: importing the align package would cost
+        # the child more start-up time than the whole of its own code.
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", _writer.__file__, str(db_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )
+
+    def _failed(self) -> None:
+        self.abort()
+        message = ""
+        if self.proc.stdout is not None:
+            with suppress(OSError, ValueError):
+                message = self.proc.stdout.read().decode("utf-8", "replace").strip()
+        raise AlignError(f"building the index failed in the writer process: {message or 'it stopped'}")
+
+    def put(self, sql: str, rows: list) -> None:
+        import pickle
+
+        try:
+            pickle.dump((sql, rows), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        except (BrokenPipeError, ConnectionResetError, ValueError):
+            self._failed()
+
+    def close(self) -> None:
+        import pickle
+
+        try:
+            pickle.dump(None, self.proc.stdin)
+            self.proc.stdin.close()
+        except (BrokenPipeError, ConnectionResetError, ValueError):
+            self._failed()
+        out = self.proc.stdout.read().decode("utf-8", "replace").strip()
+        if self.proc.wait() != 0 or out != "ok":
+            raise AlignError(f"building the index failed in the writer process: {out or 'it stopped'}")
+
+    def abort(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        with suppress(OSError, ValueError):
+            self.proc.stdin.close()
+
+
+PARALLEL_MIN_BYTES = 4 << 20  # below this the child's ~0.1 s start-up costs more than it saves
 
 
 class _Builder:
-    def __init__(self, con: sqlite3.Connection, writer: VectorWriter | None, encoder: Any, progress: Progress | None, batch: int) -> None:
-        self.con = con
-        self.db = _BackgroundWriter(con)
+    def __init__(self, db: _InlineWriter | _ProcessWriter, writer: VectorWriter | None, encoder: Any, progress: Progress | None, batch: int) -> None:
+        self.db = db
         self.writer = writer
         self.encoder = encoder
         self.progress = progress
         self.batch = batch
         self.next_id = 0
         self.next_doc = 1
-        self.sections: set[str] = set()
+        self.sections: dict[tuple[str | None, str | None], int] = {}
         self.embedded = 0
         self.findings = 0
         self.t_embed = 0.0
@@ -287,9 +322,9 @@ class _Builder:
         base = self.next_id
         ids = range(base, base + len(rows))
         self.db.put(
-            "INSERT INTO beads(id, doc, n, text_a, text_b, spans_a, spans_b, section_a, section_b, clause_a, clause_b,"
-            " number, number_b, score, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(i, doc, *_numbered(r)) for i, r in zip(ids, rows)],
+            "INSERT INTO beads(id, doc, n, text_a, text_b, spans_a, spans_b, sec, clause_a, clause_b,"
+            " number, number_b, score, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(i, doc, *_numbered(r, self._section(r))) for i, r in zip(ids, rows)],
         )
         ca, cb = cjk
         toks = iter(index_texts([t for r in rows for t in (r.text_a, r.text_b)]))
@@ -300,10 +335,6 @@ class _Builder:
                 fts.append((2 * i, ta, None) if ca else (2 * i, None, ta))
             if tb:
                 fts.append((2 * i + 1, tb, None) if cb else (2 * i + 1, None, tb))
-            if r.section_a:
-                self.sections.add(r.section_a)
-            if r.section_b:
-                self.sections.add(r.section_b)
         self.db.put("INSERT INTO fts(rowid, cjk, other) VALUES (?, ?, ?)", fts)
         if self.writer is not None:
             t0 = time.perf_counter()
@@ -313,6 +344,17 @@ class _Builder:
         if self.progress:
             self.progress("index", self.next_id, None)
         return len(rows)
+
+    def _section(self, r: BeadRow) -> int | None:
+        """Section labels (both languages) as a small id, so that a clause
+        lookup is one index probe per matching section."""
+        if r.section_a is None and r.section_b is None:
+            return None
+        key = (r.section_a, r.section_b)
+        sid = self.sections.get(key)
+        if sid is None:
+            sid = self.sections[key] = len(self.sections) + 1
+        return sid
 
     def _encode(self, rows: list[BeadRow]) -> np.ndarray:
         texts: list[str] = []
@@ -324,7 +366,12 @@ class _Builder:
             if r.text_b.strip():
                 texts.append(r.text_b)
                 where.append(2 * k + 1)
-        vecs = np.asarray(self.encoder.encode(texts), dtype=np.float32) if texts else None
+        try:
+            vecs = np.asarray(self.encoder.encode(texts), dtype=np.float32) if texts else None
+        except AlignError:
+            raise
+        except Exception as exc:  # a model that will not load or run: say which
+            raise AlignError(f"cannot embed with encoder '{getattr(self.encoder, 'name', '?')}': {exc}") from None
         dim = vecs.shape[1] if vecs is not None else (self.writer.dim or int(getattr(self.encoder, "dim", 0)) or 1)
         out = np.zeros((2 * len(rows), dim), dtype=np.float32)
         if vecs is not None:
@@ -335,26 +382,16 @@ class _Builder:
         return out
 
 
-def _numbered(r: BeadRow) -> tuple:
+def _numbered(r: BeadRow, sec: int | None) -> tuple:
     """The row for ``beads``: ``number`` from the record (else its labels), and
     ``number_b`` the other side's label when it disagrees (a wrong numeral in
     the translation is still addressable by what it says)."""
     if r.clause_a is None and r.clause_b is None:
-        return (r.n, r.text_a, r.text_b, r.spans_a, r.spans_b, r.section_a, r.section_b, None, None, r.number, None, r.score, r.flags)
+        return (r.n, r.text_a, r.text_b, r.spans_a, r.spans_b, sec, None, None, r.number, None, r.score, r.flags)
     na, nb = clause_number(r.clause_a), clause_number(r.clause_b)
     number = r.number if r.number is not None else (na if na is not None else nb)
     other = next((x for x in (na, nb) if x is not None and x != number), None)
-    return (r.n, r.text_a, r.text_b, r.spans_a, r.spans_b, r.section_a, r.section_b, r.clause_a, r.clause_b,
-            number, other, r.score, r.flags)
-
-
-_BULK_PRAGMAS = (
-    "PRAGMA journal_mode=OFF",
-    "PRAGMA synchronous=OFF",
-    "PRAGMA locking_mode=EXCLUSIVE",
-    "PRAGMA temp_store=MEMORY",
-    "PRAGMA cache_size=-262144",
-)
+    return (r.n, r.text_a, r.text_b, r.spans_a, r.spans_b, sec, r.clause_a, r.clause_b, number, other, r.score, r.flags)
 
 
 def build_index(
@@ -366,6 +403,7 @@ def build_index(
     vectors: bool = True,
     fresh: bool = False,
     batch: int = 5000,
+    parallel: bool | None = None,
 ) -> IndexStats:
     """Index bead JSONL files (with their ``.audit.jsonl``) and TMX files.
 
@@ -374,8 +412,11 @@ def build_index(
     ``encode(list[str]) -> (n, d)`` unit vectors and ``name``) embeds every
     bead side for semantic search; None means align's default encoder, and
     ``vectors=False`` skips embedding (semantic search then refuses).
+    ``parallel`` runs the SQLite inserts in a child process; by default it
+    does for inputs over 4 MB.
     """
     t_start = time.perf_counter()
+    cpu_start, child_start = time.process_time(), _children_cpu()
     check_fts5()
     db_path = Path(db_path)
     srcs = open_sources(sources)
@@ -410,19 +451,22 @@ def build_index(
 
     tmp_db, tmp_vec, tmp_coarse = _temp(db_path, "db"), _temp(db_path, "vec"), _temp(db_path, "coarse")
     writer = VectorWriter(tmp_vec) if vectors else None
+    db: _InlineWriter | _ProcessWriter | None = None
     con = None
-    b: _Builder | None = None
     timings: dict[str, float] = {}
+    if parallel is None:
+        size = sum(s.path.stat().st_size for s in srcs) + sum(d.count for d in old_docs if d.name not in {s.name for s in srcs}) * 300
+        parallel = size >= PARALLEL_MIN_BYTES
     try:
-        con = sqlite3.connect(tmp_db, isolation_level=None, check_same_thread=False)
-        for p in _BULK_PRAGMAS:
-            con.execute(p)
+        con = sqlite3.connect(tmp_db, isolation_level=None)
         con.executescript(_SCHEMA)
         # No incremental merging while loading: segments are merged once, by
-        # 'optimize' at the end (measured ~25% faster loads).
+        # 'optimize' at the end.
         con.execute("INSERT INTO fts(fts, rank) VALUES ('automerge', 0)")
-        con.execute("BEGIN")
-        b = _Builder(con, writer, enc, progress, batch)
+        con.close()
+        con = None
+        db = _ProcessWriter(tmp_db) if parallel else _InlineWriter(tmp_db)
+        b = _Builder(db, writer, enc, progress, batch)
         replaced = {s.name for s in srcs}
         kept = []
         reuse = old_store is not None and old_store.encoder == enc_name
@@ -442,20 +486,15 @@ def build_index(
         new_beads = 0
         for s in srcs:
             new_beads += b.add_document(s.name, str(s.path), s.kind, s.langs, s.beads, s.findings)
-        b.db.close()
+        db.close()
+        db = None
         timings["load"] = time.perf_counter() - t0 - b.t_embed
         timings["embed"] = b.t_embed
-        t0 = time.perf_counter()
-        con.executemany("INSERT INTO sections(name) VALUES (?)", ((s,) for s in sorted(b.sections)))
-        for statement in filter(str.strip, _INDEXES.split(";")):
-            con.execute(statement)  # executescript() would commit
-        timings["btree_indexes"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        con.execute("INSERT INTO fts(fts) VALUES ('optimize')")
-        timings["fts_optimize"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        _fill_vocab(con)
-        timings["vocabulary"] = time.perf_counter() - t0
+        con = sqlite3.connect(tmp_db, isolation_level=None)
+        for p in BULK_PRAGMAS:
+            con.execute(p)
+        con.execute("BEGIN")
+        timings.update(_finish(con, b.sections))
         meta: dict[str, Any] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S"), "tokenizer": "cjk-bigram+unicode61"}
         if writer is not None:
             t0 = time.perf_counter()
@@ -464,10 +503,9 @@ def build_index(
                 meta.update(vectors_encoder=enc_name, vectors_rows=writer.rows, vectors_dim=writer.dim, vectors_fp=fingerprint(tmp_vec))
                 if writer.rows >= COARSE_MIN_ROWS and writer.dim > COARSE_DIM:
                     arr = np.load(tmp_vec, mmap_mode="r")
-                    proj = projection(arr, COARSE_DIM)
-                    write_coarse(arr, proj, tmp_coarse)
+                    meta.update(build_coarse(arr, tmp_coarse, COARSE_DIM))
                     del arr
-                    meta.update(coarse_fp=fingerprint(tmp_coarse), coarse_proj=proj.astype("<f4").tobytes())
+                    meta["coarse_fp"] = fingerprint(tmp_coarse)
             timings["vectors_finish"] = time.perf_counter() - t0
         con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
         con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -485,9 +523,8 @@ def build_index(
     except OSError as exc:
         raise AlignError(f"{db_path}: cannot write the index: {exc.strerror or exc}") from None
     finally:
-        if b is not None:
-            with suppress(BaseException):
-                b.db.close()
+        if db is not None:
+            db.abort()
         if con is not None:
             con.close()
         if old_con is not None:
@@ -507,8 +544,34 @@ def build_index(
         vectors=b.embedded,
         encoder=enc_name if writer is not None and writer.rows else None,
         seconds=time.perf_counter() - t_start,
-        timings=timings,
+        timings={**timings, "cpu_this_process": time.process_time() - cpu_start, "cpu_writer_process": _children_cpu() - child_start},
     )
+
+
+def _children_cpu() -> float:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _finish(con: sqlite3.Connection, sections: dict[tuple[str | None, str | None], int]) -> dict[str, float]:
+    """Everything after the bulk load: b-tree indexes, one FTS merge, vocabulary."""
+    timings = {}
+    t0 = time.perf_counter()
+    con.executemany("INSERT INTO sections(id, a, b) VALUES (?, ?, ?)", ((i, a, b) for (a, b), i in sections.items()))
+    for statement in filter(str.strip, _INDEXES.split(";")):
+        con.execute(statement)  # executescript() would commit
+    timings["btree_indexes"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    con.execute("INSERT INTO fts(fts) VALUES ('optimize')")
+    timings["fts_optimize"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _fill_vocab(con)
+    timings["vocabulary"] = time.perf_counter() - t0
+    return timings
 
 
 def _fill_vocab(con: sqlite3.Connection) -> None:
@@ -522,8 +585,8 @@ def _fill_vocab(con: sqlite3.Connection) -> None:
 
 def _old_rows(con: sqlite3.Connection, d: DocInfo) -> Iterable[BeadRow]:
     cur = con.execute(
-        "SELECT n, text_a, text_b, spans_a, spans_b, section_a, section_b, clause_a, clause_b, number, score, flags"
-        " FROM beads WHERE id >= ? AND id < ? ORDER BY id",
+        "SELECT b.n, b.text_a, b.text_b, b.spans_a, b.spans_b, s.a, s.b, b.clause_a, b.clause_b, b.number, b.score, b.flags"
+        " FROM beads b LEFT JOIN sections s ON s.id = b.sec WHERE b.id >= ? AND b.id < ? ORDER BY b.id",
         (d.first, d.first + d.count),
     )
     for r in cur:

@@ -225,19 +225,6 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
-_VOCAB_WORD = re.compile(f"{_WORD_CHARS}+")
-
-
-_ASCII_WORD = re.compile(r"[a-z0-9]+")
-
-
-def vocabulary(text: str) -> list[str]:
-    """The folded non-CJK words of a text, as unicode61 indexes them."""
-    if text.isascii():
-        return _ASCII_WORD.findall(text.lower())
-    return _VOCAB_WORD.findall(fold(text))
-
-
 # ---------------------------------------------------------------- FTS5 queries
 
 
@@ -275,27 +262,59 @@ def word_expression(terms: list[Term]) -> str:
     return " AND ".join(parts)
 
 
-def substring_expression(query: str) -> str | None:
-    """FTS5 terms every text containing ``query`` as a substring must have, or None.
+_CJK_GAP = re.compile(f"(?<=[{_CJK_CLASS}])\\s+(?=[{_CJK_CLASS}])")
 
-    A Latin word touching the start of the query may be the tail of a longer
-    word, and one touching the end its head (so it becomes a prefix query);
-    a word touching both constrains nothing. CJK bigrams are always safe.
-    None means the caller has to scan.
+
+@dataclass(frozen=True)
+class SubstringPhrase:
+    """What any text containing a query must contain, as FTS5 tokens.
+
+    The query's tokens are consecutive in such a text, so they form a phrase,
+    except that a Latin word touching the start of the query (``head``) may be
+    the tail of a longer word and one touching the end (``tail``) the start of
+    one; with both (``whole``) the query is a fragment of a single word. Those
+    two are kept apart, folded, for the caller to try first as whole words
+    and then as the longer indexed words they can be part of. ``middle`` are
+    the quoted tokens in between: CJK runs give their bigrams (plus their
+    last character when the run ends inside the query, as the index does; a
+    lone last character is a prefix token), spacing between CJK characters
+    is ignored.
     """
-    q = normalize_width(query)
-    parts: list[str] = []
+
+    head: str | None
+    middle: tuple[str, ...]
+    tail: str | None
+    whole: bool = False
+
+    def phrase(self, head: str | None = None, tail: str | None = None) -> str:
+        parts = ([_quote(head)] if head else []) + list(self.middle) + ([_quote(tail)] if tail else [])
+        return " + ".join(parts)
+
+
+def substring_phrase(query: str) -> SubstringPhrase:
+    q = _CJK_GAP.sub("", normalize_width(query.strip()))
+    head: str | None = None
+    tail: str | None = None
+    middle: list[str] = []
     for m in _TERM.finditer(q):
         at_start, at_end = m.start() == 0, m.end() == len(q)
+        text = m.group()
         if m.lastgroup == "cjk":
-            parts.append(f"({_cjk_phrase(m.group())})")
+            if len(text) == 1:
+                middle.append(_quote(text) + ("*" if at_end else ""))
+                continue
+            middle += [_quote(text[i : i + 2]) for i in range(len(text) - 1)]
+            if not at_end:
+                middle.append(_quote(text[-1]))
         elif at_start and at_end:
-            continue
+            return SubstringPhrase(fold(text), (), None, whole=True)
+        elif at_start:
+            head = fold(text)
         elif at_end:
-            parts.append(_quote(m.group()) + "*")
-        elif not at_start:
-            parts.append(_quote(m.group()))
-    return " AND ".join(parts) if parts else None
+            tail = fold(text)
+        else:
+            middle.append(_quote(text))
+    return SubstringPhrase(head, tuple(middle), tail)
 
 
 def with_column(expression: str, column: str | None) -> str:

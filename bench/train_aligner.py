@@ -1,0 +1,106 @@
+"""Learn the aligner's weights and confidence model from the dev gold standards.
+
+    python bench/train_aligner.py [--shared ../shared] [--epochs 6] [--write]
+
+Reports leave-one-document-out strict F1 (each document aligned by weights
+trained without it), F1 by bead type and the calibration of bead confidence; with
+--write, stores the weights trained on all documents in align/weights.json.
+Only the dev sets (MAC-Dev, Text+Berg) are read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from align import aligner as A  # noqa: E402
+from align import train as T  # noqa: E402
+from align.embed import get_encoder  # noqa: E402
+from align.evaluate import Score, read_align, score  # noqa: E402
+from align.pipeline import build_evidence, embed_pairs, embed_segments  # noqa: E402
+from align.read import document_from_text  # noqa: E402
+from align.segment import segment_lines  # noqa: E402
+
+CORPORA = {"mac-dev": ("src", "tgt", "zh", "en"), "textberg-de-fr": ("de", "fr", "de", "fr")}
+
+
+def load_corpus(root: Path, name: str, encoder) -> list[T.TrainingDoc]:
+    sdir, tdir, sl, tl = CORPORA[name]
+    docs = []
+    for path in sorted((root / sdir).iterdir()):
+        src = segment_lines(document_from_text(path.read_text(encoding="utf-8"), sl))
+        tgt = segment_lines(document_from_text((root / tdir / path.name).read_text(encoding="utf-8"), tl))
+        ev = build_evidence(src, tgt, embed_segments(encoder, src), embed_segments(encoder, tgt), sl, tl, True,
+                            embed_pairs(encoder, src, sl), embed_pairs(encoder, tgt, tl))
+        gold = root / "gold" / f"{path.name}.align"
+        docs.append(T.TrainingDoc(f"{name}/{path.name}", ev, read_align(gold if gold.exists() else gold.with_suffix(""))))
+    return docs
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
+    ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--write", action="store_true", help="store the weights in align/weights.json")
+    args = ap.parse_args()
+    bench = args.shared / "bench"
+    if not bench.is_dir():
+        sys.exit(f"train_aligner: {bench} not found (pass --shared)")
+    encoder = get_encoder()
+    t0 = time.time()
+    cfg = A.AlignConfig()
+    out = {"trained_on": sorted(CORPORA), "epochs": args.epochs, "families": {}}
+    extra: list = []  # documents of earlier corpora, also used to train later families
+    for name, family in (("mac-dev", "zh-en"), ("textberg-de-fr", "default")):
+        docs = load_corpus(bench / name, name, encoder)
+        prepared = T.prepare(docs, cfg)
+        train_extra, extra = extra, extra + prepared
+        print(f"{name}: features for {len(docs)} documents in {time.time() - t0:.1f} s", flush=True)
+        total = Score()
+        conf_x, conf_y = [], []
+        for held in range(len(docs)):  # leave one document out
+            w = T.train_perceptron(None, cfg, epochs=args.epochs, prepared=train_extra + [p for i, p in enumerate(prepared) if i != held])
+            d, band, ctx, cf, _ = prepared[held]
+            path = A.decode(band, A.cell_scores(cf, w), ctx, w, d.evidence.n, d.evidence.m)
+            total = total.add(score(T._beads(path), d.gold))
+            gold = set(d.gold)
+            for (i0, j0), (i1, j1) in zip(path, path[1:]):
+                a, b = i1 - i0, j1 - j0
+                conf_x.append(T.confidence_vector(A.bead_feature_dict(d.evidence, ctx, a, b, i1, j1), a, b))
+                conf_y.append(float((tuple(range(i0, i1)), tuple(range(j0, j1))) in gold))
+        dd = total.as_dict()
+        print(f"{name}: leave-one-document-out strict P {dd['precision']:.4f} R {dd['recall']:.4f} F1 {dd['f1']:.4f}")
+        for k, v in list(dd["by_type"].items())[:8]:
+            print(f"    {k:<5} P {v['precision']:.3f} R {v['recall']:.3f} F1 {v['f1']:.3f} (gold {v['gold']})")
+        x, y = np.array(conf_x), np.array(conf_y)
+        half = np.arange(len(y)) % 2 == 0  # calibration checked on beads the model was not fitted on
+        coef = T.fit_logistic(x[half], y[half])
+        p = 1 / (1 + np.exp(-(coef[0] + x[~half] @ coef[1:])))
+        print(f"{name}: confidence calibration (held-out half of the beads)\n    bin        beads  correct")
+        for lo, hi, count, acc in T.calibration_table(p, y[~half]):
+            print(f"    {lo:.1f}-{hi:.1f}   {count:5d}   {acc:.3f}")
+        w = T.train_perceptron(None, cfg, epochs=args.epochs, prepared=train_extra + prepared)
+        out["families"][family] = {
+            "corpus": name,
+            "also_trained_on": sorted({p[0].name.split("/")[0] for p in train_extra}),
+            "leave_one_out_f1": round(total.f1, 4),
+            "weights": {k: round(v, 6) for k, v in sorted(w.items())},
+            "confidence": [round(float(c), 6) for c in T.fit_logistic(x, y)],
+        }
+    out["confidence_features"] = T.CONF_FEATURES
+    if args.write:
+        A.WEIGHTS_FILE.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {A.WEIGHTS_FILE}")
+    print(f"total {time.time() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
