@@ -78,6 +78,8 @@ class Evidence:
 
 
 FEATURES = ["cos", "margin", "len", "lex", "num", "par", "local", "cos_lp"]
+# features whose weight may differ by bead type (a 1-3 bead's cosine means less)
+TYPED_FEATURES = frozenset({"cos"})
 
 
 def type_name(a: int, b: int) -> str:
@@ -464,10 +466,12 @@ def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreC
     )
 
 
-def bead_score_vector(w: dict[str, float], a: int, b: int) -> tuple[np.ndarray, float, float]:
-    """(feature weights, type bias, type-specific cos weight) for one bead type."""
-    vec = np.array([w.get(f, 0.0) for f in FEATURES], dtype=np.float32)
-    return vec, w.get(type_name(a, b), 0.0), w.get(f"{type_name(a, b)}:cos", 0.0)
+def bead_score_vector(w: dict[str, float], a: int, b: int) -> tuple[np.ndarray, float]:
+    """(feature weights, bias) for one bead type: shared plus type-specific weights."""
+    t = type_name(a, b)
+    vec = np.array([w.get(f, 0.0) + (w.get(f"{t}:{f}", 0.0) if f in TYPED_FEATURES else 0.0) for f in FEATURES],
+                   dtype=np.float32)
+    return vec, w.get(t, 0.0)
 
 
 def skip_score(w: dict[str, float], a: int, b: int, ctx: ScoreContext, idx: np.ndarray) -> np.ndarray:
@@ -489,8 +493,11 @@ def bead_feature_dict(ev: Evidence, ctx: ScoreContext, a: int, b: int, i: int, j
         return skip_features(1, 0, ctx, i - 1)
     f = bead_features(ev, a, b, np.array([i]), np.array([j]), ctx)[0]
     out = {name: float(val) for name, val in zip(FEATURES, f)}
-    out[type_name(a, b)] = 1.0
-    out[f"{type_name(a, b)}:cos"] = float(f[0])
+    t = type_name(a, b)
+    out[t] = 1.0
+    for name, val in zip(FEATURES, f):
+        if name in TYPED_FEATURES:
+            out[f"{t}:{name}"] = float(val)
     return out
 
 
@@ -547,68 +554,73 @@ def cell_features(ev: Evidence, band: Band, ctx: ScoreContext, types: Sequence[t
     return CellFeatures(feats, valid)
 
 
-def cell_scores(cf: CellFeatures, w: dict[str, float]) -> dict[tuple[int, int], np.ndarray]:
-    """Score of every candidate bead under weights w (NEG where impossible)."""
-    out = {}
-    for (a, b), f in cf.feats.items():
+def cell_scores(cf: CellFeatures, w: dict[str, float]) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Bead types and the (n+1, types, width) score of every candidate bead."""
+    types = list(cf.feats)
+    first = next(iter(cf.feats.values()))
+    out = np.empty((first.shape[0], len(types), first.shape[1]), dtype=np.float32)
+    for t, (a, b) in enumerate(types):
+        f = cf.feats[(a, b)]
         if b == 0:
             sc = w.get(type_name(1, 0), 0.0) + w.get("skip_best", 0.0) * f[..., 0]
         else:
-            wf, bias, wcos = bead_score_vector(w, a, b)
-            sc = f @ wf + bias + wcos * f[..., 0]
-        out[(a, b)] = np.where(cf.valid[(a, b)], sc, NEG)
-    return out
+            wf, bias = bead_score_vector(w, a, b)
+            sc = f @ wf + bias
+        out[:, t, :] = np.where(cf.valid[(a, b)], sc, NEG)
+    return types, out
 
 
-def decode(band: Band, scores: dict[tuple[int, int], np.ndarray], ctx: ScoreContext, w: dict[str, float], n: int, m: int,
-           with_gaps: bool = True) -> list[tuple[int, int]]:
+def decode(band: Band, scores: tuple[list[tuple[int, int]], np.ndarray], ctx: ScoreContext, w: dict[str, float],
+           n: int, m: int, with_gaps: bool = True) -> list[tuple[int, int]]:
     """Best monotone path through the band; returns its (i, j) points.
 
-    Rows are processed one at a time; within a row, runs of 0-1 beads are
-    resolved with a running maximum so the inner loop stays in numpy.
+    One row at a time, all bead types at once: a single gather fetches every
+    predecessor score; runs of 0-1 beads within the row are resolved with a
+    running maximum, so the Python loop only runs over rows.
     """
+    types, S = scores
     lo, hi = band.lo, band.hi
     width = band.width
-    D = np.full((n + 1, width), NEG, dtype=np.float64)
+    a_arr = np.array([a for a, _ in types])
+    b_arr = np.array([b for _, b in types])
+    D = np.full((n + 1) * width, NEG, dtype=np.float64)
     back = np.full((n + 1, width), -1, dtype=np.int8)
-    types = list(scores)
+    gap_id = len(types)
     w01 = w.get(type_name(0, 1), 0.0)
     w_best = w.get("skip_best", 0.0)
     ar = np.arange(width)
+    tgt_best = ctx.tgt_best if len(ctx.tgt_best) else np.zeros(1, dtype=np.float32)
     for i in range(n + 1):
-        cols = lo[i] + ar
-        best = np.full(width, NEG, dtype=np.float64)
-        arg = np.full(width, -1, dtype=np.int8)
+        prev = np.maximum(i - a_arr, 0)
+        k = (lo[i] - lo[prev] - b_arr)[:, None] + ar[None, :]
+        np.clip(k, 0, width - 1, out=k)
+        cand = D[prev[:, None] * width + k] + S[i]
+        arg = cand.argmax(axis=0)
+        best = cand[arg, ar]
         if i == 0:
             best[0] = 0.0
-        for t, (a, b) in enumerate(types):
-            if i - a < 0:
-                continue
-            k = np.clip(cols - b - lo[i - a], 0, width - 1)
-            cand = D[i - a, k] + scores[(a, b)][i]
-            better = cand > best
-            best = np.where(better, cand, best)
-            arg = np.where(better, t, arg)
+        arg = arg.astype(np.int8)
+        cols = lo[i] + ar
         if with_gaps:
             # D[j] = max(best[j], D[j-1] + skip(j-1)): prefix max in closed form
-            skips = w01 + w_best * ctx.tgt_best[np.clip(cols - 1, 0, max(m - 1, 0))]
+            skips = w01 + w_best * tgt_best[np.clip(cols - 1, 0, len(tgt_best) - 1)]
             skips = np.where((cols >= 1) & (cols < hi[i]), skips, NEG)
             c = np.concatenate([[0.0], np.cumsum(skips[1:])])
             total = np.maximum.accumulate(best - c) + c
             use_gap = total > best + 1e-9
             best = np.where(use_gap, total, best)
-            arg = np.where(use_gap, len(types), arg)
+            arg[use_gap] = gap_id
         best[cols >= hi[i]] = NEG
-        D[i] = best
+        D[i * width : (i + 1) * width] = best
         back[i] = arg
-    types.append((0, 1))
+    all_types = list(types) + [(0, 1)]
     path = [(n, m)]
     i, j = n, m
     while i > 0 or j > 0:
         t = back[i, j - lo[i]]
-        if t < 0:
+        if t < 0 or D[i * width + j - lo[i]] <= NEG / 2:
             raise RuntimeError("alignment search found no path; band too narrow")
-        a, b = types[t]
+        a, b = all_types[t]
         i, j = i - a, j - b
         path.append((i, j))
     return path[::-1]

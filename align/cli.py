@@ -147,7 +147,8 @@ def run(src_file, tgt_file, out_dir, texts_dir, model, formats, presplit, src_la
     """Align SRC_FILE (e.g. Chinese) with TGT_FILE (its translation).
 
     With no files, aligns every texts/zh/X.txt with texts/en/X.txt and writes
-    outputs/X.tmx, X.csv, X.jsonl, X.audit.jsonl and X.report.html.
+    outputs/X.tmx, X.csv, X.jsonl, X.audit.jsonl and X.report.html, plus the
+    lookup index outputs/align.db over every X.jsonl there.
     """
     from .embed import get_encoder
     from .pipeline import RunOptions, align_files, discover_pairs
@@ -178,6 +179,12 @@ def run(src_file, tgt_file, out_dir, texts_dir, model, formats, presplit, src_la
                 from .audit import summarize
 
                 click.echo(summarize(list(pair.findings)))
+    if "jsonl" in fmt:
+        from .pipeline import index_outputs
+
+        stats = index_outputs(out_dir, encoder)
+        if stats is not None and not quiet:
+            click.echo(f"lookup index: {out_dir / 'align.db'} ({stats.total_beads} beads, {stats.vectors} vectors)")
 
 
 def summary_line(pair, written) -> str:
@@ -256,6 +263,60 @@ def audit_cmd(files, out_dir, model, formats, quiet):
     click.echo(summarize(list(pair.findings)))
     if not quiet:
         click.echo("wrote " + ", ".join(map(str, written)))
+
+
+@cli.command("index")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "db", type=click.Path(path_type=Path), default=Path("outputs/align.db"), show_default=True, help="Index file.")
+@click.option("--model", default=None, help="Encoder for --semantic lookups (default: USE-multilingual).")
+@click.option("--no-vectors", is_flag=True, help="Skip embeddings (no --semantic lookups).")
+@click.option("-q", "--quiet", is_flag=True)
+@friendly_errors
+def index_cmd(files, db, model, no_vectors, quiet):
+    """Index aligned beads (.jsonl from `align run`) or translation memories (.tmx)."""
+    from .embed import get_encoder
+    from .lookup import build_index
+
+    encoder = None if no_vectors else get_encoder(model)
+    stats = build_index(files, db, encoder, vectors=not no_vectors)
+    if not quiet:
+        click.echo(f"{db}: {len(stats.documents)} document(s) indexed, {stats.total_beads} beads in all, "
+                   f"{stats.findings} findings, {stats.vectors} vectors, {stats.seconds:.1f} s")
+
+
+@cli.command("lookup")
+@click.argument("query", required=False)
+@click.option("--index", "db", type=click.Path(path_type=Path), default=Path("outputs/align.db"), show_default=True, help="Index built by `align run` or `align index`.")
+@click.option("--exact", "mode", flag_value="exact", help="Substring match.")
+@click.option("--regex", "mode", flag_value="regex", help="Python regular expression.")
+@click.option("--semantic", "mode", flag_value="semantic", help="Cross-lingual: match by meaning.")
+@click.option("--word", "mode", flag_value="word", default=True, help="Word match (default).")
+@click.option("--clause", default=None, help="Enumerated item, e.g. 十六 or 16.")
+@click.option("--section", default=None, help="Section heading, e.g. 务实合作 or 'Practical cooperation'.")
+@click.option("--context", default=0, show_default=True, help="Neighbouring beads to show.")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--model", default=None, help="Encoder for --semantic (must match the index).")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+@friendly_errors
+def lookup_cmd(query, db, mode, clause, section, context, limit, model, as_json):
+    """Find a clause in both languages: by words, substring, regex, meaning or clause number."""
+    from .lookup import format_hits, hits_to_json, search
+
+    if not query and clause is None and section is None:
+        raise AlignError("give a QUERY, or --clause/--section")
+    encoder = None
+    if mode == "semantic":
+        from .embed import get_encoder
+
+        encoder = get_encoder(model)
+    hits = search(db, query, mode=mode, context=context, limit=limit, clause=clause, section=section, encoder=encoder)
+    if as_json:
+        click.echo(hits_to_json(hits))
+    elif not hits:
+        click.echo("no match", err=True)
+        sys.exit(1)
+    else:
+        click.echo(format_hits(hits, color=sys.stdout.isatty()))
 
 
 @cli.command("batch")

@@ -228,6 +228,17 @@ def write_pair(pair: PairResult, out_dir: Path, formats: Sequence[str]) -> list[
     return write_outputs(pair, out_dir, list(formats))
 
 
+def index_outputs(out_dir: str | Path, encoder: Encoder | None = None):
+    """(Re)build the lookup index over every bead file in an output folder."""
+    from .lookup import build_index
+
+    out = Path(out_dir)
+    beads = sorted(p for p in out.glob("*.jsonl") if not p.name.endswith(".audit.jsonl"))
+    if not beads:
+        return None
+    return build_index(beads, out / "align.db", encoder)
+
+
 def discover_pairs(texts_dir: str | Path) -> list[tuple[str, Path, Path]]:
     """Pairs texts/zh/X.txt with texts/en/X.txt, the default job of `align run`."""
     root = Path(texts_dir)

@@ -215,6 +215,11 @@ def test_exact_mode_is_case_insensitive_substring(corpus):
         assert beads_of(hits) == expected, q
         for h in hits:
             assert all(t.lower() == q.lower() for t in matched_texts(h)), q
+    # whole-word matches first, then matches inside longer words, each in document order
+    on = beads_of(search(corpus["db"], "on", mode="exact", limit=50))
+    whole = [r["bead"] for r in recs if re.search(r"\bon\b", r["en"], re.I)]
+    inside = [r["bead"] for r in recs if r["bead"] not in whole and "on" in r["en"].lower()]
+    assert whole and inside and on == whole + inside
     # spacing around CJK characters is not significant: the text has "2019 年 4 月 25 日"
     hits = search(corpus["db"], "2019年4月25日", mode="exact")
     assert beads_of(hits) == [4]

@@ -1,9 +1,11 @@
 """Looking things up in an index: words, substrings, regexes, meaning, clauses.
 
-Results come in document order (bead order) for the text modes, like grep:
-the FTS5 index yields rowids in that order, so the first ``limit`` hits cost
-the same whether a word occurs 3 times or 300,000 times. Semantic hits come
-best first.
+Text modes return hits in document (bead) order, like grep: FTS5 yields
+rowids in that order, so the first ``limit`` hits cost the same whether a
+word occurs 3 times or 300,000 times. In exact mode, matches whose first and
+last words are whole words come first, then those inside longer words
+("conomic Un"); semantic hits come best first. The index only proposes
+candidates for exact and regex mode: every hit is checked on the text itself.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from .text import (
     exact_regex,
     find_spans,
     fold,
+    SubstringPhrase,
     query_script,
     regex_script,
-    SubstringPhrase,
     substring_phrase,
     term_regex,
     with_column,
@@ -375,9 +377,28 @@ def _scan(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]
 
 def _semantic(con: sqlite3.Connection, db_path: Path, docs: dict[int, DocInfo], flt: _Filter, q: str, limit: int, encoder: Any, side: str | None) -> list[_Found]:
     meta = read_meta(con)
-    store = open_vectors(db_path, meta)
+    store = open_vectors(db_path, meta, con)
     if store is None:
         raise AlignError(f"{db_path}: index has no sentence vectors; rebuild it with vectors to use --semantic")
+    try:
+        top_rows, top_scores = _semantic_top(store, con, db_path, docs, flt, q, limit, encoder, side)
+    finally:
+        store.close()
+    out: list[_Found] = []
+    seen: set[int] = set()
+    for r, sc in zip(top_rows.tolist(), top_scores.tolist()):
+        bid = r >> 1
+        if bid in seen or sc == 0.0:
+            continue
+        seen.add(bid)
+        out.append((bid, r & 1, ((), ()), float(sc)))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _semantic_top(store: Any, con: sqlite3.Connection, db_path: Path, docs: dict[int, DocInfo], flt: _Filter, q: str, limit: int,
+                  encoder: Any, side: str | None) -> tuple[np.ndarray, np.ndarray]:
     if encoder is None:
         encoder = default_encoder(store.encoder)
     name = getattr(encoder, "name", None)
@@ -410,17 +431,7 @@ def _semantic(con: sqlite3.Connection, db_path: Path, docs: dict[int, DocInfo], 
             mask[2 * ids] = mask[2 * ids + 1] = True
             allowed = mask if allowed is None else allowed & mask
         top_rows, top_scores = store.top(qv, want, allowed)
-    out: list[_Found] = []
-    seen: set[int] = set()
-    for r, sc in zip(top_rows.tolist(), top_scores.tolist()):
-        bid = r >> 1
-        if bid in seen or sc == 0.0:
-            continue
-        seen.add(bid)
-        out.append((bid, r & 1, ((), ()), float(sc)))
-        if len(out) >= limit:
-            break
-    return out
+    return top_rows, top_scores
 
 
 def _allowed_rows(docs: dict[int, DocInfo], ok: dict[int, tuple[bool, bool]], n: int) -> np.ndarray:

@@ -31,7 +31,17 @@ from align.model import AlignError
 from ._writer import BULK_PRAGMAS, open_bulk
 from .sources import BeadRow, open_sources
 from .text import base_lang, clause_number, has_cjk, index_texts, is_cjk_lang
-from .vectors import COARSE_DIM, COARSE_MIN_ROWS, VectorStore, VectorWriter, build_coarse, coarse_path, fingerprint, vectors_path
+from .vectors import (
+    COARSE_DIM,
+    COARSE_MIN_ROWS,
+    VectorStore,
+    VectorWriter,
+    build_coarse,
+    coarse_path,
+    coarse_rows_path,
+    fingerprint,
+    vectors_path,
+)
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x416C4E4C  # "AlNL": tells our index from any other SQLite file
@@ -155,7 +165,15 @@ def connect(db_path: Path | str, readonly: bool = True) -> sqlite3.Connection:
 
 
 def read_meta(con: sqlite3.Connection) -> dict[str, Any]:
-    return dict(con.execute("SELECT key, value FROM meta"))
+    """Settings; the large binary tables are fetched by name when needed."""
+    return dict(con.execute("SELECT key, value FROM meta WHERE typeof(value) != 'blob'"))
+
+
+def meta_blob(con: sqlite3.Connection, key: str) -> bytes:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    if row is None or not isinstance(row[0], bytes):
+        raise AlignError(f"index is missing its '{key}' table; rebuild it with `align index`")
+    return row[0]
 
 
 def read_docs(con: sqlite3.Connection) -> list[DocInfo]:
@@ -163,8 +181,11 @@ def read_docs(con: sqlite3.Connection) -> list[DocInfo]:
     return [DocInfo(r[0], r[1], r[2], r[3], (r[4], r[5]), (bool(r[6]), bool(r[7])), r[8], r[9]) for r in rows]
 
 
-def open_vectors(db_path: Path, meta: dict) -> VectorStore | None:
-    return VectorStore(db_path, meta) if meta.get("vectors_rows") is not None else None
+def open_vectors(db_path: Path, meta: dict, con: sqlite3.Connection | None = None) -> VectorStore | None:
+    """The vectors, with the clustering tables when ``con`` is given (search)."""
+    if meta.get("vectors_rows") is None:
+        return None
+    return VectorStore(db_path, meta, (lambda key: meta_blob(con, key)) if con is not None else None)
 
 
 # ---------------------------------------------------------------- building
@@ -449,7 +470,7 @@ def build_index(
         enc = encoder if encoder is not None else default_encoder(old_meta.get("vectors_encoder"))
     enc_name = getattr(enc, "name", type(enc).__name__) if enc is not None else None
 
-    tmp_db, tmp_vec, tmp_coarse = _temp(db_path, "db"), _temp(db_path, "vec"), _temp(db_path, "coarse")
+    tmp_db, tmp_vec, tmp_coarse, tmp_rows = (_temp(db_path, t) for t in ("db", "vec", "coarse", "rows"))
     writer = VectorWriter(tmp_vec) if vectors else None
     db: _InlineWriter | _ProcessWriter | None = None
     con = None
@@ -503,9 +524,9 @@ def build_index(
                 meta.update(vectors_encoder=enc_name, vectors_rows=writer.rows, vectors_dim=writer.dim, vectors_fp=fingerprint(tmp_vec))
                 if writer.rows >= COARSE_MIN_ROWS and writer.dim > COARSE_DIM:
                     arr = np.load(tmp_vec, mmap_mode="r")
-                    meta.update(build_coarse(arr, tmp_coarse, COARSE_DIM))
+                    meta.update(build_coarse(arr, tmp_coarse, tmp_rows, COARSE_DIM))
                     del arr
-                    meta["coarse_fp"] = fingerprint(tmp_coarse)
+                    meta.update(coarse_fp=fingerprint(tmp_coarse), coarse_rows_fp=fingerprint(tmp_rows))
             timings["vectors_finish"] = time.perf_counter() - t0
         con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
         con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -516,13 +537,20 @@ def build_index(
         if old_con is not None:
             old_con.close()
             old_con = None
-        _install(db_path, tmp_db, tmp_vec if writer is not None and writer.rows else None,
-                 tmp_coarse if tmp_coarse.exists() else None)
+        has_vectors = writer is not None and writer.rows > 0
+        has_coarse = tmp_coarse.exists()
+        _install(db_path, tmp_db, {
+            vectors_path(db_path): tmp_vec if has_vectors else None,
+            coarse_path(db_path): tmp_coarse if has_coarse else None,
+            coarse_rows_path(db_path): tmp_rows if has_coarse else None,
+        })
     except sqlite3.Error as exc:
         raise AlignError(f"{db_path}: building the index failed: {exc}") from None
     except OSError as exc:
         raise AlignError(f"{db_path}: cannot write the index: {exc.strerror or exc}") from None
     finally:
+        if old_store is not None:
+            old_store.close()
         if db is not None:
             db.abort()
         if con is not None:
@@ -531,7 +559,7 @@ def build_index(
             old_con.close()
         if writer is not None:
             writer.abort()
-        for t in (tmp_db, tmp_vec, tmp_coarse):
+        for t in (tmp_db, tmp_vec, tmp_coarse, tmp_rows):
             with suppress(OSError):
                 t.unlink()
     return IndexStats(
@@ -593,11 +621,10 @@ def _old_rows(con: sqlite3.Connection, d: DocInfo) -> Iterable[BeadRow]:
         yield BeadRow(*r)
 
 
-def _install(db_path: Path, tmp_db: Path, tmp_vec: Path | None, tmp_coarse: Path | None) -> None:
-    """Vectors first, database last: the database's fingerprints decide which
-    vectors are valid, so a crash in between is detected, never misread."""
-    vp, cp = vectors_path(db_path), coarse_path(db_path)
-    for tmp, final in ((tmp_vec, vp), (tmp_coarse, cp)):
+def _install(db_path: Path, tmp_db: Path, sidecars: dict[Path, Path | None]) -> None:
+    """Sidecars first, database last: the database's fingerprints decide which
+    sidecar files are valid, so a crash in between is detected, never misread."""
+    for final, tmp in sidecars.items():
         if tmp is not None:
             os.replace(tmp, final)
         else:
