@@ -207,10 +207,9 @@ class BandMatrix:
         rows, width = self.values.shape
         ii = np.clip(i, 0, rows - 1)
         k = j - self.base[ii]
-        ok = (i >= 0) & (i < rows) & (k >= 0) & (k < width)
-        out = np.zeros(len(i), dtype=np.float32)
-        out[ok] = self.values[ii[ok], k[ok]]
-        return out
+        ok = (i == ii) & (k >= 0) & (k < width)
+        np.clip(k, 0, width - 1, out=k)
+        return self.values[ii, k] * ok
 
 
 def neighbour_means(sim: np.ndarray, k: int) -> np.ndarray:

@@ -144,9 +144,9 @@ def cli() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
 @friendly_errors
 def run(src_file, tgt_file, out_dir, texts_dir, model, formats, presplit, src_lang, tgt_lang, encoding, no_audit, no_cache, quiet):
-    """Align SRC_FILE (e.g. Chinese) with TGT_FILE (its translation).
+    """Align a text with its translation (default: everything in texts/).
 
-    With no files, aligns every texts/zh/X.txt with texts/en/X.txt and writes
+    SRC_FILE is the original (e.g. Chinese), TGT_FILE its translation. With no files, aligns every texts/zh/X.txt with texts/en/X.txt and writes
     outputs/X.tmx, X.csv, X.jsonl, X.audit.jsonl and X.report.html, plus the
     lookup index outputs/align.db over every X.jsonl there.
     """
@@ -246,7 +246,9 @@ def eval_cmd(pred, gold, as_json):
 @click.option("-q", "--quiet", is_flag=True)
 @friendly_errors
 def audit_cmd(files, out_dir, model, formats, quiet):
-    """Audit a translation: ZH EN (aligns first) and writes the findings."""
+    """Audit a translation of ZH into EN: align, then report findings.
+
+    Writes X.audit.jsonl and X.report.html and prints a summary."""
     from .embed import get_encoder
     from .pipeline import RunOptions, align_files
 

@@ -325,7 +325,8 @@ class FuzzReport:
 
 def fuzz(budget: float, targets: Sequence[str] = ("segment", "exports", "pipeline", "decode"), seed: int = 0,
          batch: int = 25, stop_on_failure: bool = True, max_pieces: int = 40, min_pieces: int = 0) -> FuzzReport:
-    """Run each target in rounds of ``batch`` Hypothesis examples until ``budget`` seconds are spent.
+    """Run each target in rounds of ``batch`` Hypothesis examples until ``budget`` seconds are spent
+    (at least one round, so every target runs).
 
     Hypothesis has no time budget of its own; rounds with fresh seeds give
     one, and every example actually run is counted. A failure is shrunk by
@@ -372,8 +373,8 @@ def fuzz(budget: float, targets: Sequence[str] = ("segment", "exports", "pipelin
                 if stop_on_failure:
                     report.seconds = time.monotonic() - start
                     return report
-            if time.monotonic() - start >= budget:
-                break
+            if round_no and time.monotonic() - start >= budget:
+                break  # (the first round always runs every target once)
         round_no += 1
     report.seconds = time.monotonic() - start
     return report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Encoder, normalise
+from .base import Encoder, WrappedEncoder, normalise
 from .cache import CachedEncoder, default_cache_dir
 from .st import SentenceTransformerEncoder
 from .use import USEEncoder
@@ -28,6 +28,7 @@ __all__ = [
     "Encoder",
     "SentenceTransformerEncoder",
     "USEEncoder",
+    "WrappedEncoder",
     "default_cache_dir",
     "get_encoder",
     "normalise",

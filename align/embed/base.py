@@ -43,3 +43,31 @@ def normalise(vecs: np.ndarray) -> np.ndarray:
     """Unit-length rows; all-zero rows (empty text) stay zero instead of NaN."""
     norms = np.linalg.norm(vecs, axis=1, keepdims=True)
     return (vecs / np.where(norms == 0, 1, norms)).astype(np.float32, copy=False)
+
+
+class WrappedEncoder(Encoder):
+    """An encoder that adds behaviour around another (caching, timing).
+
+    Name, size and the count of real encoder calls are the inner encoder's, so
+    a wrapper never changes cache keys or cost figures.
+    """
+
+    def __init__(self, inner: Encoder) -> None:
+        super().__init__()
+        self.inner = inner
+        self.name = inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def calls(self) -> int:  # type: ignore[override]
+        return self.inner.calls
+
+    @calls.setter
+    def calls(self, value: int) -> None:
+        pass  # counted by the inner encoder
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self.inner.encode(texts)

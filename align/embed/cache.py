@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Encoder
+from .base import WrappedEncoder
 
 SCHEMA = 1
 
@@ -35,29 +35,15 @@ def _key(model: str, text: str) -> bytes:
     return hashlib.sha256(f"{model}\x00{text}".encode("utf-8", "surrogatepass")).digest()[:20]
 
 
-class CachedEncoder(Encoder):
+class CachedEncoder(WrappedEncoder):
     """Wraps an encoder; only texts missing from the cache reach it."""
 
-    def __init__(self, inner: Encoder, cache_dir: Path | None = None) -> None:
-        super().__init__()
-        self.inner = inner
-        self.name = inner.name
+    def __init__(self, inner, cache_dir: Path | None = None) -> None:
+        super().__init__(inner)
         self.path = (cache_dir or default_cache_dir()) / "embeddings.sqlite"
         self.hits = 0
         self.repaired = 0
         self._db: sqlite3.Connection | None = None
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    @property
-    def calls(self) -> int:  # type: ignore[override]
-        return self.inner.calls
-
-    @calls.setter
-    def calls(self, value: int) -> None:
-        pass  # counted by the inner encoder
 
     def _conn(self) -> sqlite3.Connection | None:
         if self._db is None:
@@ -109,9 +95,6 @@ class CachedEncoder(Encoder):
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
-
-    def _encode(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - encode() is overridden
-        return self.inner.encode(texts)
 
     def _fetch(self, keys: set[bytes]) -> dict[bytes, np.ndarray]:
         db = self._conn()
