@@ -716,6 +716,29 @@ def align_evidence(ev: Evidence, src_lang: str, tgt_lang: str, cfg: AlignConfig 
     return Alignment(beads=tuple(beads), src_lang=src_lang, tgt_lang=tgt_lang)
 
 
+def pairs_worth_embedding(alignment: Alignment, n: int, m: int, threshold: float = 0.85) -> tuple[list[int], list[int]]:
+    """Run ends (see ``Evidence.src_pairs``) whose real pair embedding may change the path.
+
+    A first pass with summed pair vectors finds the path; real embeddings of
+    two joined sentences are then worth their cost only inside multi-sentence
+    beads and across the boundaries of beads the first pass is unsure of.
+    """
+
+    def ends(sides: list[tuple[int, ...]], scores: list[float], size: int) -> list[int]:
+        out: set[int] = set()
+        for k, side in enumerate(sides):
+            for s in side[:-1]:  # neighbours inside one bead
+                out.add(s + 2)
+            if k + 1 < len(sides) and side and min(scores[k], scores[k + 1]) < threshold:
+                last = side[-1]
+                out.update({last + 1, last + 2, last + 3})  # pairs straddling the weak boundary
+        return sorted(e for e in out if 2 <= e <= size)
+
+    beads = alignment.beads
+    scores = [b.score for b in beads]
+    return ends([b.src for b in beads], scores, n), ends([b.tgt for b in beads], scores, m)
+
+
 def default_confidence(feats: dict[str, float], a: int, b: int, src_lang: str = "zh", tgt_lang: str = "en") -> float:
     """Probability that the bead is right, from the logistic model fitted on gold."""
     from .train import confidence_vector

@@ -269,56 +269,75 @@ def audit_cmd(files, out_dir, model, formats, quiet):
 
 @cli.command("index")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--out", "db", type=click.Path(path_type=Path), default=Path("outputs/align.db"), show_default=True, help="Index file.")
-@click.option("--model", default=None, help="Encoder for --semantic lookups (default: USE-multilingual).")
-@click.option("--no-vectors", is_flag=True, help="Skip embeddings (no --semantic lookups).")
-@click.option("-q", "--quiet", is_flag=True)
+@click.option("-o", "--out", "db_path", type=click.Path(path_type=Path), default=Path("outputs/align.db"), show_default=True, help="Index file to create or update.")
+@click.option("--model", default=None, help="Encoder for --semantic lookups (default: embedded USE-multilingual).")
+@click.option("--no-vectors", is_flag=True, help="Skip sentence vectors: much faster, but no --semantic lookups.")
+@click.option("--fresh", is_flag=True, help="Start a new index rather than adding to the existing one (drops its other documents).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
 @friendly_errors
-def index_cmd(files, db, model, no_vectors, quiet):
-    """Index aligned beads (.jsonl from `align run`) or translation memories (.tmx)."""
-    from .embed import get_encoder
+def index_cmd(files, db_path, model, no_vectors, fresh, quiet):
+    """Index aligned beads (.jsonl) or translation memories (.tmx) for lookup.
+
+    A document already in the index under the same name (file stem) is
+    replaced; the others are kept."""
     from .lookup import build_index
 
-    encoder = None if no_vectors else get_encoder(model)
-    stats = build_index(files, db, encoder, vectors=not no_vectors)
+    encoder = None
+    if not no_vectors:
+        from .embed import get_encoder
+
+        encoder = get_encoder(model)
+    show = not quiet and sys.stderr.isatty()
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if show:
+            click.echo(f"\rindexing: {done:,} beads", nl=False, err=True)
+
+    stats = build_index(files, db_path, encoder=encoder, progress=progress, vectors=not no_vectors, fresh=fresh)
+    if show:
+        click.echo(err=True)
     if not quiet:
-        click.echo(f"{db}: {len(stats.documents)} document(s) indexed, {stats.total_beads} beads in all, "
-                   f"{stats.findings} findings, {stats.vectors} vectors, {stats.seconds:.1f} s")
+        kept = f"; kept {len(stats.kept)} other document(s)" if stats.kept else ""
+        vecs = f"; {stats.vectors:,} sides embedded with {stats.encoder}" if stats.vectors else ""
+        click.echo(f"{db_path}: {stats.beads:,} beads from {len(stats.documents)} document(s) in {stats.seconds:.1f} s{vecs}{kept}")
 
 
 @cli.command("lookup")
 @click.argument("query", required=False)
-@click.option("--index", "db", type=click.Path(path_type=Path), default=Path("outputs/align.db"), show_default=True, help="Index built by `align run` or `align index`.")
-@click.option("--exact", "mode", flag_value="exact", help="Substring match.")
-@click.option("--regex", "mode", flag_value="regex", help="Python regular expression.")
-@click.option("--semantic", "mode", flag_value="semantic", help="Cross-lingual: match by meaning.")
-@click.option("--word", "mode", flag_value="word", default=True, help="Word match (default).")
-@click.option("--clause", default=None, help="Enumerated item, e.g. 十六 or 16.")
-@click.option("--section", default=None, help="Section heading, e.g. 务实合作 or 'Practical cooperation'.")
-@click.option("--context", default=0, show_default=True, help="Neighbouring beads to show.")
-@click.option("--limit", default=20, show_default=True)
-@click.option("--model", default=None, help="Encoder for --semantic (must match the index).")
-@click.option("--json", "as_json", is_flag=True, help="JSON for scripts.")
+@click.option("--exact", "mode", flag_value="exact", help="Substring match, case-insensitive; spacing around Chinese characters is ignored.")
+@click.option("--regex", "mode", flag_value="regex", help="Python regular expression, case-insensitive.")
+@click.option("--semantic", "mode", flag_value="semantic", help="Match by meaning across languages (sentence embeddings).")
+@click.option("--word", "mode", flag_value="word", default=True, hidden=True)
+@click.option("-C", "--context", type=click.IntRange(min=0), default=0, show_default=True, help="Neighbouring beads to show before and after each hit.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of hits, for scripts.")
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many hits.")
+@click.option("--clause", default=None, help="Enumerated item: 16, (16), 十六 or （十六）.")
+@click.option("--section", default=None, help="Section heading in either language; case-insensitive, part of it is enough.")
+@click.option("--document", default=None, help="Only this document (its file stem).")
+@click.option("--lang", "side", default=None, help="Only match the side in this language (e.g. --semantic --lang zh).")
+@click.option("--index", "index_path", type=click.Path(path_type=Path), default=Path("outputs/align.db"), show_default=True, help="Index built by `align run` or `align index`.")
+@click.option("--model", default=None, help="Encoder for --semantic (default: the one the index was built with).")
+@click.option("--color/--no-color", default=None, help="Highlight matches (default: when printing to a terminal).")
 @friendly_errors
-def lookup_cmd(query, db, mode, clause, section, context, limit, model, as_json):
-    """Find a clause in both languages: by words, substring, regex, meaning or clause number."""
+def lookup_cmd(query, mode, context, as_json, limit, clause, section, document, side, index_path, model, color):
+    """Look QUERY up in both languages, or list a clause with --clause/--section.
+
+    Words match whole words in English and any run of characters in Chinese;
+    a Chinese query searches the Chinese side, an English one the English side.
+    """
     from .lookup import format_hits, hits_to_json, search
 
-    if not query and clause is None and section is None:
-        raise AlignError("give a QUERY, or --clause/--section")
     encoder = None
-    if mode == "semantic":
+    if mode == "semantic" and model:
         from .embed import get_encoder
 
         encoder = get_encoder(model)
-    hits = search(db, query, mode=mode, context=context, limit=limit, clause=clause, section=section, encoder=encoder)
+    hits = search(index_path, query, mode=mode, context=context, limit=limit, clause=clause, section=section,
+                  encoder=encoder, side=side, document=document)
     if as_json:
         click.echo(hits_to_json(hits))
-    elif not hits:
-        click.echo("no match", err=True)
-        sys.exit(1)
     else:
-        click.echo(format_hits(hits, color=sys.stdout.isatty()))
+        click.echo(format_hits(hits, color=sys.stdout.isatty() if color is None else color))
 
 
 @cli.command("batch")

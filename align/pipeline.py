@@ -52,24 +52,29 @@ def embed_segments(encoder: Encoder, segments: Sequence[Segment], progress: Prog
     return out
 
 
-def embed_pairs(encoder: Encoder, segments: Sequence[Segment], lang: str, progress: Progress | None = None) -> np.ndarray | None:
-    """Real embeddings of each two adjacent segments joined, indexed by run end.
+def embed_pairs(encoder: Encoder, segments: Sequence[Segment], vecs: np.ndarray, lang: str, ends: Sequence[int] | None = None,
+                progress: Progress | None = None) -> np.ndarray | None:
+    """Pair vectors indexed by run end: real embeddings of two joined segments
+    at ``ends`` (all when None), the mean of the two sentence vectors elsewhere.
 
     The aligner builds every longer run from these and single sentences, so
-    the encoder sees about two texts per sentence in all.
+    the encoder sees at most two texts per sentence.
     """
     from .export.base import join_texts
 
     n = len(segments)
     if n < 2:
         return None
-    texts = [join_texts([segments[i - 2].text, segments[i - 1].text], lang) for i in range(2, n + 1)]
-    out = np.zeros((n + 1, encoder.dim), dtype=np.float32)
+    out = np.zeros((n + 1, vecs.shape[1]), dtype=np.float32)
+    out[2:] = (vecs[1:] + vecs[:-1]) / 2.0
+    todo = list(range(2, n + 1)) if ends is None else list(ends)
     step = 256
-    for start in range(0, len(texts), step):
-        out[2 + start : 2 + start + step] = encoder.encode(texts[start : start + step])
+    for start in range(0, len(todo), step):
+        chunk = todo[start : start + step]
+        texts = [join_texts([segments[e - 2].text, segments[e - 1].text], lang) for e in chunk]
+        out[chunk] = encoder.encode(texts)
         if progress:
-            progress(f"pairs {lang}", min(len(texts), start + step), len(texts))
+            progress(f"pairs {lang}", min(len(todo), start + step), len(todo))
     return out
 
 
@@ -141,14 +146,18 @@ def align_documents(src: Document, tgt: Document, stem: str, encoder: Encoder | 
         src = replace(src, warnings=src.warnings + tuple(extra))
     src_vecs = embed_segments(encoder, src_segs, progress, "embed " + src.lang)
     tgt_vecs = embed_segments(encoder, tgt_segs, progress, "embed " + tgt.lang)
-    src_pairs = embed_pairs(encoder, src_segs, src.lang, progress)
-    tgt_pairs = embed_pairs(encoder, tgt_segs, tgt.lang, progress)
-    ev = build_evidence(src_segs, tgt_segs, src_vecs, tgt_vecs, src.lang, tgt.lang, options.presplit, src_pairs, tgt_pairs)
+    ev = build_evidence(src_segs, tgt_segs, src_vecs, tgt_vecs, src.lang, tgt.lang, options.presplit)
     if progress:
-        progress("align", 0, 1)
+        progress("align", 0, 2)
+    first = aligner.align_evidence(ev, src.lang, tgt.lang, options.config)
+    if progress:
+        progress("align", 1, 2)
+    src_ends, tgt_ends = aligner.pairs_worth_embedding(first, len(src_segs), len(tgt_segs))
+    ev.src_pairs = embed_pairs(encoder, src_segs, src_vecs, src.lang, src_ends, progress)
+    ev.tgt_pairs = embed_pairs(encoder, tgt_segs, tgt_vecs, tgt.lang, tgt_ends, progress)
     alignment = aligner.align_evidence(ev, src.lang, tgt.lang, options.config)
     if progress:
-        progress("align", 1, 1)
+        progress("align", 2, 2)
     pair = PairResult(stem=stem, src=src, tgt=tgt, src_segments=tuple(src_segs), tgt_segments=tuple(tgt_segs), alignment=alignment)
     check_coverage(pair)
     if options.audit and not alignment.src_lang.lower().startswith("zh"):

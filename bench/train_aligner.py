@@ -38,8 +38,8 @@ def load_corpus(root: Path, name: str, encoder) -> list[T.TrainingDoc]:
     for path in sorted((root / sdir).iterdir()):
         src = segment_lines(document_from_text(path.read_text(encoding="utf-8"), sl))
         tgt = segment_lines(document_from_text((root / tdir / path.name).read_text(encoding="utf-8"), tl))
-        ev = build_evidence(src, tgt, embed_segments(encoder, src), embed_segments(encoder, tgt), sl, tl, True,
-                            embed_pairs(encoder, src, sl), embed_pairs(encoder, tgt, tl))
+        sv, tv = embed_segments(encoder, src), embed_segments(encoder, tgt)
+        ev = build_evidence(src, tgt, sv, tv, sl, tl, True, embed_pairs(encoder, src, sv, sl), embed_pairs(encoder, tgt, tv, tl))
         gold = root / "gold" / f"{path.name}.align"
         docs.append(T.TrainingDoc(f"{name}/{path.name}", ev, read_align(gold if gold.exists() else gold.with_suffix(""))))
     return docs

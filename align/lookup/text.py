@@ -3,9 +3,11 @@
 Chinese is indexed as overlapping character bigrams, not jieba words: a
 bigram phrase matches exactly where the query is a substring, whatever the
 segmenter would have done with the surrounding text (jieba keeps 大熊猫 as one
-word, so a jieba index cannot find 熊猫 there), and it costs a regex instead of
-a dictionary lookup per sentence. ``bench/lookup_bench.py --zh-tokenizers``
-measures both.
+word, so a jieba index cannot find 熊猫 there). ``bench/lookup_bench.py
+--zh-tokenizers`` measured, on the Joint Statement and MAC-Dev: jieba index
+recall 0.90 for jieba's own words as queries and 0.52 for random 2-4
+character substrings, bigrams 1.00 and 1.00 (precision 1.00), and bigrams
+tokenised 76x faster.
 
 Every run of CJK characters becomes its bigrams followed by its last character
 alone, so every character starts exactly one token: a one-character query
@@ -37,7 +39,6 @@ _CJK_CHAR = re.compile(f"[{_CJK_CLASS}]")
 # Whitespace between two CJK characters is layout, not a word break (the Joint
 # Statement title has "发展 新时代"), so index runs are joined across it.
 _CJK_INDEX_RUN = re.compile(f"[{_CJK_CLASS}](?:\\s*[{_CJK_CLASS}])*")
-_CJK_RUN = re.compile(f"[{_CJK_CLASS}]+")
 _WS = re.compile(r"\s+")
 # A word as unicode61 sees it: letters and digits, but not CJK (handled above).
 _WORD_CHARS = f"[^\\W_{_CJK_CLASS}]"
