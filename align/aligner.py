@@ -524,13 +524,12 @@ def band_cells(band: Band, n: int) -> tuple[np.ndarray, np.ndarray]:
     return rows, cols
 
 
-def cell_features(ev: Evidence, band: Band, ctx: ScoreContext, types: Sequence[tuple[int, int]], chunk: int = 65536) -> CellFeatures:
+def _type_features(ev: Evidence, band: Band, ctx: ScoreContext, types: Sequence[tuple[int, int]], chunk: int = 65536):
+    """(type, (n+1, width, F) features, validity) for each bead type in turn."""
     n = ev.n
     width = band.width
     rows, cols = band_cells(band, n)
     inside = cols < band.hi[rows]
-    feats: dict[tuple[int, int], np.ndarray] = {}
-    valid: dict[tuple[int, int], np.ndarray] = {}
     for a, b in types:
         if a == 0:
             continue
@@ -538,19 +537,33 @@ def cell_features(ev: Evidence, band: Band, ctx: ScoreContext, types: Sequence[t
         ok = inside & (pi >= 0) & (pj >= 0)
         pic = np.clip(pi, 0, n)
         ok &= (pj >= band.lo[pic]) & (pj < band.hi[pic])
+        idx = np.nonzero(ok)[0]
         if b == 0:
             f = np.zeros((len(rows), 1), dtype=np.float32)
-            idx = np.nonzero(ok)[0]
             f[idx, 0] = ctx.src_best[rows[idx] - 1]
         else:
             f = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
-            idx = np.nonzero(ok)[0]
             for s in range(0, len(idx), chunk):
                 part = idx[s : s + chunk]
                 f[part] = bead_features(ev, a, b, rows[part], cols[part], ctx)
-        feats[(a, b)] = f.reshape(n + 1, width, -1)
-        valid[(a, b)] = ok.reshape(n + 1, width)
+        yield (a, b), f.reshape(n + 1, width, -1), ok.reshape(n + 1, width)
+
+
+def cell_features(ev: Evidence, band: Band, ctx: ScoreContext, types: Sequence[tuple[int, int]]) -> CellFeatures:
+    feats: dict[tuple[int, int], np.ndarray] = {}
+    valid: dict[tuple[int, int], np.ndarray] = {}
+    for t, f, ok in _type_features(ev, band, ctx, types):
+        feats[t], valid[t] = f, ok
     return CellFeatures(feats, valid)
+
+
+def _type_score(a: int, b: int, f: np.ndarray, ok: np.ndarray, w: dict[str, float]) -> np.ndarray:
+    if b == 0:
+        sc = w.get(type_name(1, 0), 0.0) + w.get("skip_best", 0.0) * f[..., 0]
+    else:
+        wf, bias = bead_score_vector(w, a, b)
+        sc = f @ wf + bias
+    return np.where(ok, sc, NEG)
 
 
 def cell_scores(cf: CellFeatures, w: dict[str, float]) -> tuple[list[tuple[int, int]], np.ndarray]:
@@ -559,14 +572,19 @@ def cell_scores(cf: CellFeatures, w: dict[str, float]) -> tuple[list[tuple[int, 
     first = next(iter(cf.feats.values()))
     out = np.empty((first.shape[0], len(types), first.shape[1]), dtype=np.float32)
     for t, (a, b) in enumerate(types):
-        f = cf.feats[(a, b)]
-        if b == 0:
-            sc = w.get(type_name(1, 0), 0.0) + w.get("skip_best", 0.0) * f[..., 0]
-        else:
-            wf, bias = bead_score_vector(w, a, b)
-            sc = f @ wf + bias
-        out[:, t, :] = np.where(cf.valid[(a, b)], sc, NEG)
+        out[:, t, :] = _type_score(a, b, cf.feats[(a, b)], cf.valid[(a, b)], w)
     return types, out
+
+
+def score_band(ev: Evidence, band: Band, ctx: ScoreContext, w: dict[str, float],
+               types: Sequence[tuple[int, int]]) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Like ``cell_scores(cell_features(...))`` but keeps one type's features at a time,
+    so memory stays at the score table's size on book-length documents."""
+    kept = [t for t in types if t[0] > 0]
+    out = np.empty((ev.n + 1, len(kept), band.width), dtype=np.float32)
+    for k, ((a, b), f, ok) in enumerate(_type_features(ev, band, ctx, kept)):
+        out[:, k, :] = _type_score(a, b, f, ok, w)
+    return kept, out
 
 
 def decode(band: Band, scores: tuple[list[tuple[int, int]], np.ndarray], ctx: ScoreContext, w: dict[str, float],
@@ -626,8 +644,7 @@ def decode(band: Band, scores: tuple[list[tuple[int, int]], np.ndarray], ctx: Sc
 
 
 def decode_evidence(ev: Evidence, band: Band, ctx: ScoreContext, w: dict[str, float], types: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    cf = cell_features(ev, band, ctx, types)
-    return decode(band, cell_scores(cf, w), ctx, w, ev.n, ev.m, with_gaps=(0, 1) in types)
+    return decode(band, score_band(ev, band, ctx, w, types), ctx, w, ev.n, ev.m, with_gaps=(0, 1) in types)
 
 
 def coarse_band(ev: Evidence, cfg: AlignConfig) -> Band:
