@@ -121,6 +121,23 @@ def parse_formats(value: str) -> list[str]:
     return [f.strip() for f in value.split(",") if f.strip()]
 
 
+def pair_options(func):
+    """Options shared by every command that aligns document pairs."""
+    for option in reversed([
+        click.option("--model", default=None, help="sentence-transformers model name or path (default: embedded USE-multilingual)."),
+        click.option("--formats", default="tmx,csv,jsonl,audit,report", show_default=True, help=FORMATS_HELP),
+        click.option("--presplit", is_flag=True, help="Inputs have one sentence per line; do not resegment."),
+        click.option("--src-lang", default=None, help="Language of the first file (auto-detected)."),
+        click.option("--tgt-lang", default=None, help="Language of the second file (auto-detected)."),
+        click.option("--encoding", default=None, help="Input encoding, e.g. gb18030; NAME:replace keeps going past bad bytes "
+                     "(default: UTF-8/UTF-16 by BOM, else UTF-8, else GB18030 if it reads as Chinese)."),
+        click.option("--no-audit", is_flag=True, help="Skip the translation audit."),
+        click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache."),
+    ]):
+        func = option(func)
+    return func
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="align", message="align %(version)s")
 def cli() -> None:
@@ -133,14 +150,7 @@ def cli() -> None:
 @click.argument("tgt_file", required=False, type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs"), show_default=True, help="Output folder.")
 @click.option("--texts", "texts_dir", type=click.Path(path_type=Path), default=Path("texts"), show_default=True, help="Folder with zh/ and en/ used when no files are given.")
-@click.option("--model", default=None, help="sentence-transformers model name or path (default: embedded USE-multilingual).")
-@click.option("--formats", default="tmx,csv,jsonl,audit,report", show_default=True, help=FORMATS_HELP)
-@click.option("--presplit", is_flag=True, help="Inputs have one sentence per line; do not resegment.")
-@click.option("--src-lang", default=None, help="Language of the first file (auto-detected).")
-@click.option("--tgt-lang", default=None, help="Language of the second file (auto-detected).")
-@click.option("--encoding", default=None, help="Input encoding, e.g. gb18030; NAME:replace keeps going past bad bytes (default: UTF-8/UTF-16 by BOM, else UTF-8, else GB18030 if it reads as Chinese).")
-@click.option("--no-audit", is_flag=True, help="Skip the translation audit.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
+@pair_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or summary.")
 @friendly_errors
 def run(src_file, tgt_file, out_dir, texts_dir, model, formats, presplit, src_lang, tgt_lang, encoding, no_audit, no_cache, quiet):
@@ -347,16 +357,9 @@ def lookup_cmd(query, mode, context, as_json, limit, clause, section, document, 
 @click.option("-j", "--jobs", "n_jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True, help="Local processes or a Dask cluster.")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786 (default: a local Dask cluster).")
-@click.option("--formats", default="tmx,csv,jsonl,audit,report", show_default=True, help=FORMATS_HELP)
-@click.option("--model", default=None, help="sentence-transformers model name or path (default: embedded USE-multilingual).")
-@click.option("--presplit", is_flag=True, help="Inputs have one sentence per line; do not resegment.")
-@click.option("--src-lang", default=None, help="Language of the first files (auto-detected).")
-@click.option("--tgt-lang", default=None, help="Language of the second files (auto-detected).")
-@click.option("--encoding", default=None, help="Input encoding, e.g. gb18030 (auto-detected).")
-@click.option("--no-audit", is_flag=True, help="Skip the translation audit.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the embedding cache.")
 @click.option("--force", is_flag=True, help="Re-align pairs whose outputs are up to date.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or summary table (errors are still printed).")
+@pair_options
 @friendly_errors
 def batch_cmd(source, en_dir, out_dir, n_jobs, engine, scheduler, formats, model, presplit, src_lang, tgt_lang, encoding,
               no_audit, no_cache, force, quiet):

@@ -33,35 +33,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from align.embed import Encoder, get_encoder  # noqa: E402
+from align.embed import Encoder, WrappedEncoder, get_encoder  # noqa: E402
 from align.evaluate import read_align, score  # noqa: E402
 from align.model import Document  # noqa: E402
 from align.pipeline import RunOptions, align_documents  # noqa: E402
 from align.verse import merge_by_verse, read_verses  # noqa: E402
 
 
-class TimedEncoder(Encoder):
+class TimedEncoder(WrappedEncoder):
     """Delegates to an encoder and adds up the wall time spent in ``encode``."""
 
     def __init__(self, inner: Encoder) -> None:
-        super().__init__()
-        self.inner = inner
-        self.name = inner.name
+        super().__init__(inner)
         self.seconds = 0.0
         self.batches = 0
         self.asked = 0  # texts asked for, whether or not the cache had them
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    @property
-    def calls(self) -> int:  # type: ignore[override]
-        return self.inner.calls
-
-    @calls.setter
-    def calls(self, value: int) -> None:
-        pass  # counted by the wrapped encoder
 
     def encode(self, texts):
         texts = list(texts)
@@ -72,9 +58,6 @@ class TimedEncoder(Encoder):
         finally:
             self.seconds += time.perf_counter() - start
             self.batches += 1
-
-    def _encode(self, texts):  # pragma: no cover - encode() is overridden
-        return self.inner.encode(texts)
 
     def __getattr__(self, name):  # anything else the pipeline may ask of an encoder
         return getattr(self.inner, name)

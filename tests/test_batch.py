@@ -260,7 +260,7 @@ def test_dask_local_cluster_gives_the_same_outputs(local_run, corpus):
     distributed = pytest.importorskip("dask.distributed", reason="the .[dask] extra is not installed")
     out_local, _ = local_run
     out = corpus / "out-dask"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         result = run_cli(str(corpus / "manifest.csv"), "-o", str(out), "--formats", FORMATS, "--no-audit",
                          "--engine", "dask", "--scheduler", cluster.scheduler_address)
     assert result.exit_code == 1, result.output
