@@ -34,7 +34,6 @@ from .model import AlignError
 from .pipeline import RunOptions
 
 STAMP_DIR = ".align-stamps"
-STATUSES = ("done", "skipped", "failed")
 WORKER_WAIT = 60  # seconds to wait for a Dask cluster's first worker
 MMAP_THRESHOLD = 32 * 1024 * 1024  # for Dask workers, see _dask_client
 
@@ -57,7 +56,11 @@ class Job:
 
 @dataclass(frozen=True)
 class JobResult:
-    """What happened to one pair; ``error`` is a single line when it failed."""
+    """What happened to one pair.
+
+    ``status`` is done, skipped (outputs up to date; beads and findings come
+    from the stamp) or failed (``error`` says why, in one line).
+    """
 
     stem: str
     status: str
