@@ -440,6 +440,7 @@ def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreC
         valid = tgt_acc > -1.0
         tgt_hub = np.where(valid.any(axis=1), np.where(valid, tgt_acc, 0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1), 0).astype(np.float32)
         tgt_best = np.where(valid.any(axis=1), tgt_acc[:, 0], 0).astype(np.float32)
+    log_ratio = length_params(ev.src_lens, ev.tgt_lens)
     src_atoms = side_atoms(ev.src_vecs, ev.src_pairs)
     tgt_atoms = side_atoms(ev.tgt_vecs, ev.tgt_pairs)
     par_s = None if ev.src_par_start is None else np.cumsum(ev.src_par_start).astype(np.int64)
@@ -449,8 +450,8 @@ def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreC
         tgt_hub_csum=_csum(tgt_hub),
         src_len_csum=_csum(ev.src_lens.astype(np.float64)),
         tgt_len_csum=_csum(ev.tgt_lens.astype(np.float64)),
-        log_ratio=length_params(ev.src_lens, ev.tgt_lens),
-        inv_ratio=float(np.exp(-length_params(ev.src_lens, ev.tgt_lens))),
+        log_ratio=log_ratio,
+        inv_ratio=float(np.exp(-log_ratio)),
         src_best=src_best,
         tgt_best=tgt_best,
         src_par=par_s,
@@ -473,10 +474,6 @@ def bead_score_vector(w: dict[str, float], a: int, b: int) -> tuple[np.ndarray, 
     return vec, w.get(t, 0.0)
 
 
-def skip_score(w: dict[str, float], a: int, b: int, ctx: ScoreContext, idx: np.ndarray) -> np.ndarray:
-    """Leaving a sentence unaligned costs more when it has a good match nearby."""
-    best = ctx.src_best[idx] if a == 1 else ctx.tgt_best[idx]
-    return w.get(type_name(a, b), 0.0) + w.get("skip_best", 0.0) * best
 
 
 def skip_features(a: int, b: int, ctx: ScoreContext, idx: int) -> dict[str, float]:
@@ -693,12 +690,6 @@ def _block_sum(x: np.ndarray, k: int) -> np.ndarray:
     return pad.reshape(nb, k).sum(axis=1)
 
 
-def path_to_beads(path: Sequence[tuple[int, int]]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
-    """Turn DP points into (source indices, target indices) beads."""
-    beads = []
-    for (i0, j0), (i1, j1) in zip(path, path[1:]):
-        beads.append((tuple(range(i0, i1)), tuple(range(j0, j1))))
-    return beads
 
 
 def search(ev: Evidence, cfg: AlignConfig | None = None, weights: dict[str, float] | None = None) -> tuple[list[tuple[int, int]], ScoreContext]:
