@@ -40,16 +40,34 @@ def segments_for(doc: Document, presplit: bool) -> list[Segment]:
     return segment_lines(doc) if presplit else segment(doc)
 
 
-def embed_segments(encoder: Encoder, segments: Sequence[Segment], progress: Progress | None = None, label: str = "embed") -> np.ndarray:
-    """Embed in batches so a progress bar can move on long documents."""
+def embed_segments(encoder: Encoder, segments: Sequence[Segment], progress: Progress | None = None, label: str = "embed",
+                   states: bool = False) -> np.ndarray:
+    """Vectors (or, with ``states``, composable states) of the segments, in
+    batches so a progress bar can move on long documents."""
     texts = [s.text for s in segments]
-    out = np.zeros((len(texts), encoder.dim if texts else 0), dtype=np.float32)
+    fn, width = (encoder.encode_states, encoder.state_dim) if states else (encoder.encode, encoder.dim)
+    out = np.zeros((len(texts), width if texts else 0), dtype=np.float32)
     step = 256
     for start in range(0, len(texts), step):
-        out[start : start + step] = encoder.encode(texts[start : start + step])
+        out[start : start + step] = fn(texts[start : start + step])
         if progress:
             progress(label, min(len(texts), start + step), len(texts))
     return out
+
+
+def embed_side(encoder: Encoder, segments: Sequence[Segment], lang: str,
+               progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Sentence vectors, and pair vectors indexed by run end when the encoder
+    can compose them from sentence states (else None: see ``embed_pairs``)."""
+    if not encoder.state_dim:
+        return embed_segments(encoder, segments, progress, "embed " + lang), None
+    states = embed_segments(encoder, segments, progress, "embed " + lang, states=True)
+    vecs = encoder.vectors_from_states(states)
+    if len(segments) < 2:
+        return vecs, None
+    pairs = np.zeros((len(segments) + 1, vecs.shape[1]), dtype=np.float32)
+    pairs[2:] = encoder.run_vectors(states, 2)
+    return vecs, pairs
 
 
 def embed_pairs(encoder: Encoder, segments: Sequence[Segment], vecs: np.ndarray, lang: str, ends: Sequence[int] | None = None,
@@ -144,20 +162,21 @@ def align_documents(src: Document, tgt: Document, stem: str, encoder: Encoder | 
     extra = check_languages(src, tgt) + check_lengths(src, tgt, src_segs, tgt_segs)
     if extra:
         src = replace(src, warnings=src.warnings + tuple(extra))
-    src_vecs = embed_segments(encoder, src_segs, progress, "embed " + src.lang)
-    tgt_vecs = embed_segments(encoder, tgt_segs, progress, "embed " + tgt.lang)
-    ev = build_evidence(src_segs, tgt_segs, src_vecs, tgt_vecs, src.lang, tgt.lang, options.presplit)
+    src_vecs, src_pairs = embed_side(encoder, src_segs, src.lang, progress)
+    tgt_vecs, tgt_pairs = embed_side(encoder, tgt_segs, tgt.lang, progress)
+    ev = build_evidence(src_segs, tgt_segs, src_vecs, tgt_vecs, src.lang, tgt.lang, options.presplit, src_pairs, tgt_pairs)
     if progress:
-        progress("align", 0, 2)
-    first = aligner.align_evidence(ev, src.lang, tgt.lang, options.config)
-    if progress:
-        progress("align", 1, 2)
-    src_ends, tgt_ends = aligner.pairs_worth_embedding(first, len(src_segs), len(tgt_segs))
-    ev.src_pairs = embed_pairs(encoder, src_segs, src_vecs, src.lang, src_ends, progress)
-    ev.tgt_pairs = embed_pairs(encoder, tgt_segs, tgt_vecs, tgt.lang, tgt_ends, progress)
+        progress("align", 0, 1)
     alignment = aligner.align_evidence(ev, src.lang, tgt.lang, options.config)
+    if not encoder.state_dim:
+        # Without composable states, pairs are embedded for real only where the
+        # first pass (mean-vector pairs) put a multi-sentence bead or doubted.
+        src_ends, tgt_ends = aligner.pairs_worth_embedding(alignment, len(src_segs), len(tgt_segs))
+        ev.src_pairs = embed_pairs(encoder, src_segs, src_vecs, src.lang, src_ends, progress)
+        ev.tgt_pairs = embed_pairs(encoder, tgt_segs, tgt_vecs, tgt.lang, tgt_ends, progress)
+        alignment = aligner.align_evidence(ev, src.lang, tgt.lang, options.config)
     if progress:
-        progress("align", 2, 2)
+        progress("align", 1, 1)
     pair = PairResult(stem=stem, src=src, tgt=tgt, src_segments=tuple(src_segs), tgt_segments=tuple(tgt_segs), alignment=alignment)
     check_coverage(pair)
     if options.audit and not alignment.src_lang.lower().startswith("zh"):

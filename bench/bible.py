@@ -41,7 +41,8 @@ from align.verse import merge_by_verse, read_verses  # noqa: E402
 
 
 class TimedEncoder(WrappedEncoder):
-    """Delegates to an encoder and adds up the wall time spent in ``encode``."""
+    """Delegates to an encoder and adds up the wall time spent in it: encoding
+    texts or states, and turning states into sentence and run vectors."""
 
     def __init__(self, inner: Encoder) -> None:
         super().__init__(inner)
@@ -49,15 +50,28 @@ class TimedEncoder(WrappedEncoder):
         self.batches = 0
         self.asked = 0  # texts asked for, whether or not the cache had them
 
-    def encode(self, texts):
-        texts = list(texts)
-        self.asked += len(texts)
+    def _timed(self, fn, *args, texts: int = 0):
+        self.asked += texts
         start = time.perf_counter()
         try:
-            return self.inner.encode(texts)
+            return fn(*args)
         finally:
             self.seconds += time.perf_counter() - start
-            self.batches += 1
+            self.batches += bool(texts)
+
+    def encode(self, texts):
+        texts = list(texts)
+        return self._timed(self.inner.encode, texts, texts=len(texts))
+
+    def encode_states(self, texts):
+        texts = list(texts)
+        return self._timed(self.inner.encode_states, texts, texts=len(texts))
+
+    def vectors_from_states(self, states):
+        return self._timed(self.inner.vectors_from_states, states)
+
+    def run_vectors(self, states, length):
+        return self._timed(self.inner.run_vectors, states, length)
 
     def __getattr__(self, name):  # anything else the pipeline may ask of an encoder
         return getattr(self.inner, name)

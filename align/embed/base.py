@@ -17,6 +17,10 @@ class Encoder(ABC):
     """
 
     name: str = "encoder"
+    #: Size of a composable state, 0 if the encoder has none. An encoder with
+    #: states can give the vector of a run of consecutive sentences from the
+    #: sentences' states (``run_vectors``), without encoding the joined text.
+    state_dim: int = 0
 
     def __init__(self) -> None:
         self.calls = 0
@@ -28,6 +32,25 @@ class Encoder(ABC):
         vecs = np.asarray(self._encode(texts), dtype=np.float32)
         self.calls += len(texts)
         return normalise(vecs)
+
+    def encode_states(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.state_dim), dtype=np.float32)
+        states = np.asarray(self._states(texts), dtype=np.float32)
+        self.calls += len(texts)
+        return states
+
+    def _states(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError(f"{self.name} has no composable states")
+
+    def vectors_from_states(self, states: np.ndarray) -> np.ndarray:
+        """Unit vectors of the sentences whose states are given."""
+        raise NotImplementedError(f"{self.name} has no composable states")
+
+    def run_vectors(self, states: np.ndarray, length: int) -> np.ndarray:
+        """Unit vectors of every run of ``length`` consecutive sentences, in order of first sentence."""
+        raise NotImplementedError(f"{self.name} has no composable states")
 
     @property
     @abstractmethod
@@ -60,6 +83,19 @@ class WrappedEncoder(Encoder):
     @property
     def dim(self) -> int:
         return self.inner.dim
+
+    @property
+    def state_dim(self) -> int:  # type: ignore[override]
+        return self.inner.state_dim
+
+    def _states(self, texts: list[str]) -> np.ndarray:
+        return self.inner.encode_states(texts)
+
+    def vectors_from_states(self, states: np.ndarray) -> np.ndarray:
+        return self.inner.vectors_from_states(states)
+
+    def run_vectors(self, states: np.ndarray, length: int) -> np.ndarray:
+        return self.inner.run_vectors(states, length)
 
     @property
     def calls(self) -> int:  # type: ignore[override]

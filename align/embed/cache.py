@@ -82,21 +82,28 @@ class CachedEncoder(WrappedEncoder):
                 os.unlink(str(self.path) + suffix)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        keys = [_key(self.name, t) for t in texts]
-        found = self._fetch(set(keys))
+        if self.state_dim:
+            # One cache entry per sentence serves both its vector and its runs.
+            return self.inner.vectors_from_states(self.encode_states(texts))
+        return self._cached(list(texts), self.name, self.dim, self.inner.encode)
+
+    def encode_states(self, texts: Sequence[str]) -> np.ndarray:
+        return self._cached(list(texts), self.name + "#state", self.state_dim, self.inner.encode_states)
+
+    def _cached(self, texts: list[str], tag: str, dim: int, compute) -> np.ndarray:
+        keys = [_key(tag, t) for t in texts]
+        found = self._fetch(set(keys), dim)
         missing = sorted({t for t, k in zip(texts, keys) if k not in found})
         if missing:
-            vecs = self.inner.encode(missing)
-            fresh = {_key(self.name, t): v for t, v in zip(missing, vecs)}
+            fresh = {_key(tag, t): v for t, v in zip(missing, compute(missing))}
             self._store(fresh)
             found.update(fresh)
         self.hits += len(texts) - len(missing)
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+            return np.zeros((0, dim), dtype=np.float32)
         return np.stack([found[k] for k in keys]).astype(np.float32, copy=False)
 
-    def _fetch(self, keys: set[bytes]) -> dict[bytes, np.ndarray]:
+    def _fetch(self, keys: set[bytes], dim: int) -> dict[bytes, np.ndarray]:
         db = self._conn()
         out: dict[bytes, np.ndarray] = {}
         if db is None or not keys:
@@ -108,8 +115,8 @@ class CachedEncoder(WrappedEncoder):
                 rows = db.execute(
                     f"SELECT key, dim, data, crc FROM vec WHERE key IN ({','.join('?' * len(chunk))})", chunk
                 ).fetchall()
-                for key, dim, data, crc in rows:
-                    vec = self._valid(dim, data, crc)
+                for key, stored, data, crc in rows:
+                    vec = self._valid(stored, data, crc, dim)
                     if vec is None:
                         self.repaired += 1  # recomputed below and stored over the bad row
                         continue
@@ -121,7 +128,8 @@ class CachedEncoder(WrappedEncoder):
             return {}
         return out
 
-    def _valid(self, dim, data, crc) -> np.ndarray | None:
+    @staticmethod
+    def _valid(dim, data, crc, expected: int) -> np.ndarray | None:
         """The stored vector, or None if the row is damaged in any way.
 
         SQLite is dynamically typed, so a damaged row may hold NULLs or text
@@ -129,7 +137,7 @@ class CachedEncoder(WrappedEncoder):
         """
         if not (isinstance(data, bytes) and isinstance(dim, int) and isinstance(crc, int)):
             return None
-        if dim != self.dim or len(data) != 4 * dim or zlib.crc32(data) != crc:
+        if dim != expected or len(data) != 4 * dim or zlib.crc32(data) != crc:
             return None
         vec = np.frombuffer(data, dtype=np.float32)
         return vec if np.isfinite(vec).all() else None
