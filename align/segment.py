@@ -399,8 +399,6 @@ def _split_unit(text: str, us: int, ue: int, zh: bool, lang: str, item: bool) ->
     for m in _MIDLABEL.finditer(text, us, ue):
         if _valid_label(m.group(1)):
             cuts.append(m.start(1))
-    if not cuts:
-        return [(us, ue)]
     out = []
     prev = us
     for c in sorted(set(cuts)) + [ue]:
@@ -408,8 +406,35 @@ def _split_unit(text: str, us: int, ue: int, zh: bool, lang: str, item: bool) ->
             continue
         bounds = _strip_bounds(text, prev, c)
         if bounds:
-            out.append(bounds)
+            out.extend(_cap_length(text, *bounds))
         prev = c
+    return out
+
+
+# A "sentence" longer than this has lost its punctuation (a table, a scan, a
+# file without full stops): one such segment would make a single bead out of
+# pages and a single encoder batch out of megabytes. Real sentences in our
+# texts stay under 700 characters.
+MAX_SEGMENT_CHARS = 1500
+_SOFT_BREAK = re.compile(r"[，；：、,;:)）」』”]\s*|\s+")
+
+
+def _cap_length(text: str, s: int, e: int, limit: int = MAX_SEGMENT_CHARS) -> list[tuple[int, int]]:
+    """Cut an over-long span at clause punctuation, else at a space, else hard,
+    so that no piece exceeds ``limit`` characters."""
+    out = []
+    while e - s > limit:
+        lo, hi = s + limit // 2, s + limit
+        cut = hi
+        for m in _SOFT_BREAK.finditer(text, lo, hi):
+            cut = m.end()
+        bounds = _strip_bounds(text, s, cut)
+        if bounds:
+            out.append(bounds)
+        s = cut
+    bounds = _strip_bounds(text, s, e)
+    if bounds:
+        out.append(bounds)
     return out
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from align.model import AlignError, Document
-from align.segment import parse_number_label, part_number, segment, segment_lines, word_spans
+from align.segment import MAX_SEGMENT_CHARS, parse_number_label, part_number, segment, segment_lines, word_spans
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -416,6 +416,17 @@ def test_large_inputs_are_fast(name, text, lang):
     print(f"{name}: {len(text):,} chars -> {len(segs):,} segments in {elapsed:.2f} s")
     assert segs[0].start == len(text) - len(text.lstrip())
     assert segs[-1].end == len(text.rstrip())
-    if lang == "en":
-        assert len(segs) == 1
+    assert max(len(s.text) for s in segs) <= MAX_SEGMENT_CHARS  # no megabyte "sentence"
     assert elapsed < 30  # generous: catches quadratic blow-ups, not slow machines
+
+
+@pytest.mark.parametrize("lang, unit", [("zh", "这是一个没有句号的很长的文本，"), ("en", "a line that never ends "), ("en", "x")])
+def test_text_without_sentence_ends_is_cut_into_bounded_pieces(lang, unit):
+    text = unit * (20_000 // len(unit))
+    segs = segment(Document(text=text, lang=lang))
+    assert len(segs) > 10 and max(len(s.text) for s in segs) <= MAX_SEGMENT_CHARS
+    assert all(text[s.start : s.end] == s.text for s in segs)
+    # nothing lost: only whitespace lies between consecutive pieces
+    assert "".join(text[a.end : b.start] for a, b in zip(segs, segs[1:])).strip() == ""
+    if unit.strip() != "x":  # a soft break was available, so no word or clause was cut
+        assert all(s.text.endswith("，") or text[s.end].isspace() for s in segs[:-1])
