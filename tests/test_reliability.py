@@ -282,10 +282,11 @@ def test_two_megabyte_single_line(tmp_path):
     assert coverage_problem(doc.text, segs) is None
     assert time.perf_counter() - start < 10
     assert len(segs) > 5000 and max(len(s.text) for s in segs) < 2000
-    # no punctuation at all: one giant segment, still exact
+    # no punctuation at all: cut at spaces into bounded pieces, still exact
     blob = Document("word " * 400_000, "en")
     segs = segment(blob)
-    assert len(segs) == 1 and coverage_problem(blob.text, segs) is None
+    assert len(segs) > 1000 and max(len(s.text) for s in segs) <= 1500
+    assert coverage_problem(blob.text, segs) is None
 
 
 # ------------------------------------------------------------------ the no-loss invariant

@@ -16,13 +16,15 @@ from align.audit.clauses import ClauseCheck
 from align.audit.consistency import ConsistencyCheck
 from align.audit.entities import EntityCheck
 from align.audit.numbers import NumberCheck
+from align.audit.terms import TermCheck
 from align.audit.unaligned import UnalignedCheck
 from align.audit.untranslated import UntranslatedCheck
 from align.model import Finding, PairResult
 
 CHECKS: dict[str, type[Check]] = {
     c.name: c
-    for c in (UnalignedCheck, ClauseCheck, EntityCheck, NumberCheck, ConsistencyCheck, UntranslatedCheck)
+    for c in (UnalignedCheck, ClauseCheck, TermCheck, EntityCheck, NumberCheck, ConsistencyCheck,
+              UntranslatedCheck)
 }
 
 

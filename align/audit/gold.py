@@ -37,3 +37,41 @@ def load_vecalign(root: Path, name: str) -> PairResult:
     src = (root / "src" / name).read_text(encoding="utf-8").splitlines()
     tgt = (root / "tgt" / name).read_text(encoding="utf-8").splitlines()
     return pair_from_lines(name, src, tgt, read_align(root / "gold" / f"{name}.align"))
+
+
+def read_judged_beads(path: Path, pair: PairResult) -> list[int]:
+    """Bead numbers listed in a judgement file, re-located in ``pair``.
+
+    Each non-comment line is ``NUMBER<TAB>start of the bead's Chinese``; the
+    text (whitespace ignored) finds the bead again when the aligner has shifted
+    the numbering since the judgement was written. A line whose text matches
+    no bead of ``pair`` is an error: the judgement no longer fits the data.
+    """
+    from align.model import AlignError
+
+    def key(text: str) -> str:
+        return "".join(text.split())
+
+    starts: dict[str, list[int]] = {}
+    for k, b in enumerate(pair.alignment.beads):
+        z = key("".join(pair.src_segments[i].text for i in b.src))
+        if z:
+            starts.setdefault(z, []).append(k)
+    out: list[int] = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        num, _, prefix = line.partition("\t")
+        try:
+            k = int(num)
+        except ValueError:
+            raise AlignError(f"{path}:{n}: expected a bead number, got {num!r}") from None
+        prefix = key(prefix)
+        if not prefix:
+            out.append(k)
+            continue
+        cands = [b for z, bs in starts.items() if z.startswith(prefix) for b in bs]
+        if not cands:
+            raise AlignError(f"{path}:{n}: no bead of {pair.stem} starts with {prefix!r}")
+        out.append(min(cands, key=lambda b: abs(b - k)))
+    return out

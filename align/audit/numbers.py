@@ -8,6 +8,8 @@ sentence split by the aligner does not look like a lost number.
 
 from __future__ import annotations
 
+import re
+
 from align.audit.base import AuditContext, Check
 from align.model import Finding
 from align.numbers import NumberMention, compare_numbers
@@ -31,7 +33,8 @@ class NumberCheck(Check):
                     if not nb.tgt_segs:
                         src += nb.src_nums
             d = compare_numbers(src, tgt)
-            s_only = [m for m in d.src_only if m in b.src_nums]
+            roman = _roman_labels(b.tgt_segs)
+            s_only = [m for m in d.src_only if m in b.src_nums and not (m.kind == "enum" and m.value in roman)]
             t_only = [m for m in d.tgt_only if m in b.tgt_nums]
             if not s_only and not t_only:
                 continue
@@ -58,6 +61,22 @@ class NumberCheck(Check):
             score=score, message=msg,
             src_value=_value(s) if s else None, tgt_value=_value(t) if t else None,
         )
+
+
+_ROMAN_LABEL = re.compile(r"[(（]\s*([IVXLC]{1,7})\s*[)）]")
+
+
+def _roman_labels(segs) -> set[int]:
+    """Values of item labels written in Roman numerals ("(VI)" for （六）)."""
+    from align.segment import parse_number_label
+
+    out = set()
+    for seg in segs:
+        for m in _ROMAN_LABEL.finditer(seg.text):
+            v = parse_number_label(m.group(0))
+            if v is not None:
+                out.add(v)
+    return out
 
 
 def _label(m: NumberMention) -> str:

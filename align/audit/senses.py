@@ -1,0 +1,90 @@
+"""CC-CEDICT senses as written, for the checks that reason about meanings.
+
+:mod:`align.lexicon` reduces every headword to one bag of English stems,
+which is what linking needs. Judging whether an idiom was rendered needs its
+*senses* one by one (守望相助: "to keep watch and defend one another" /
+"mutual help and protection") and their wording for the message. Parsed once
+from the same data file and cached as a pickle under ``~/.cache/align/``
+(keyed by the file's size and mtime), like the lexicon.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import pickle
+import re
+import tempfile
+from pathlib import Path
+
+from align.lexicon import cedict_path, en_stems
+
+CACHE_VERSION = 1
+_LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
+_PAREN = re.compile(r"\([^()]*\)")
+_NOT_A_SENSE = re.compile(r"^(?:variant of|old variant|archaic variant|japanese variant|erhua variant|see |see also|"
+                          r"also written|also pr|abbr\.|short for|cl:|surname |used in |taiwan pr)", re.I)
+
+
+def parse_senses(path: Path) -> dict[str, tuple[str, ...]]:
+    """Simplified headword -> its senses (split at / and ;), references dropped."""
+    out: dict[str, list[str]] = {}
+    with gzip.open(path, mode="rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#"):
+                continue
+            m = _LINE.match(line)
+            if not m:
+                continue
+            senses = out.setdefault(m.group(2), [])
+            for big in m.group(4).split("/"):
+                for sense in big.split(";"):
+                    sense = sense.strip()
+                    if sense and not _NOT_A_SENSE.match(sense) and sense not in senses:
+                        senses.append(sense)
+    return {k: tuple(v) for k, v in out.items() if v}
+
+
+def _cache_file(path: Path) -> Path:
+    st = path.stat()
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "align"
+    return base / f"cedict-senses-v{CACHE_VERSION}-{st.st_size}-{int(st.st_mtime)}.pickle"
+
+
+@functools.lru_cache(maxsize=1)
+def load_senses() -> dict[str, tuple[str, ...]]:
+    """The shared read-only sense table (parsed once, then read from the cache)."""
+    path = cedict_path()
+    cache = _cache_file(path)
+    try:
+        with open(cache, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+        pass
+    table = parse_senses(path)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".senses-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(table, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # a read-only home only costs the parse time
+    return table
+
+
+def sense_stems(sense: str) -> frozenset[str]:
+    """Content stems of one sense, without its bracketed notes ("(idiom, from Mencius)")."""
+    text = sense
+    for _ in range(2):
+        text = _PAREN.sub(" ", text)
+    return frozenset(s for tok in text.split() for s in en_stems(tok) if not s[0].isdigit())
+
+
+def plain(sense: str) -> str:
+    """A sense without its bracketed notes, for messages and embeddings."""
+    text = sense
+    for _ in range(2):
+        text = _PAREN.sub(" ", text)
+    return " ".join(text.split()).strip(" ,")
