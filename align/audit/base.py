@@ -16,9 +16,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from align.lexicon import Lexicon, en_stems, is_zh_content, load_lexicon
+from align.lexicon import ZH_STOPWORDS, Lexicon, en_stems, is_zh_content, load_lexicon
 from align.model import Finding, PairResult, Segment, Span
-from align.numbers import NumberMention, extract_numbers
+from align.numbers import _ZH_UNITS, NumberMention, extract_quantities
 
 MQM = {
     "omission": "Accuracy/Omission",
@@ -123,6 +123,20 @@ class BeadView:
         return sorted(out)
 
     @cached_property
+    def support(self) -> list[tuple[int, int]]:
+        """Dictionary links plus the stemmer's near misses (:func:`align.audit.links.support_links`)."""
+        from align.audit.links import near_miss_links
+
+        return near_miss_links(self)
+
+    @cached_property
+    def local(self):
+        """Links kept clause by clause (:class:`align.audit.links.LocalLinks`)."""
+        from align.audit.links import bead_local_links
+
+        return bead_local_links(self)
+
+    @cached_property
     def src_linked(self) -> set[int]:
         return {i for i, _ in self.links}
 
@@ -145,6 +159,7 @@ class AuditContext:
 
             raise AlignError(f"{pair.stem}: the audit needs Chinese as the source side, got {self.src_lang!r}")
         self._vec_memo: dict[str, np.ndarray] = {}
+        self._fine: dict[int, BeadView] = {}
         self._para_text = self._paragraph_texts(pair.src_segments)
         self.beads = [self._view(k) for k in range(len(pair.alignment.beads))]
 
@@ -173,7 +188,7 @@ class AuditContext:
                 stems = self.zh_stems(w, window) if content else frozenset()
                 src_toks.append(Tok(seg.start + s, seg.start + e, w, stems, content,
                                     content and self._zh_name(w, window)))
-            src_nums.extend(m.shifted(seg.start) for m in extract_numbers(seg.text, self.src_lang))
+            src_nums.extend(m.shifted(seg.start) for m in extract_quantities(seg.text, self.src_lang))
         tgt_toks: list[Tok] = []
         tgt_nums: list[NumberMention] = []
         for seg in tgt_segs:
@@ -182,13 +197,71 @@ class AuditContext:
                 stems = frozenset() if is_numeric(w) else frozenset(en_stems(w))
                 tgt_toks.append(Tok(seg.start + s, seg.start + e, w, stems, bool(stems),
                                     bool(stems) and w[:1].isupper()))
-            tgt_nums.extend(m.shifted(seg.start) for m in extract_numbers(seg.text, self.tgt_lang))
+            tgt_nums.extend(m.shifted(seg.start) for m in extract_quantities(seg.text, self.tgt_lang))
+        src_nums = [_word_numeral(m, src_toks) for m in src_nums]
         return BeadView(
             index=k, src_segs=src_segs, tgt_segs=tgt_segs, src_toks=src_toks, tgt_toks=tgt_toks,
             src_nums=src_nums, tgt_nums=tgt_nums,
             src_clauses=_clauses(src_segs, src_toks, _ZH_CLAUSE_BREAK),
             tgt_clauses=_clauses(tgt_segs, tgt_toks, _EN_CLAUSE_BREAK),
         )
+
+    def fine(self, k: int) -> BeadView:
+        """Bead k with Chinese compounds the dictionary does not know cut into the
+        dictionary words they are made of (普惠共赢 -> 普惠 + 共赢, 中俄 -> 中 + 俄),
+        so that a rendering of one half does not hide the loss of the other."""
+        got = self._fine.get(k)
+        if got is not None:
+            return got
+        b = self.beads[k]
+        window = "".join(s.text for s in b.src_segs) + "".join(
+            self._para_text.get(p, "") for p in {s.paragraph for s in b.src_segs})
+        doc = self.pair.src.text  # an abbreviation inside a compound (中俄) is read against the document
+        toks: list[Tok] = []
+        changed = False
+        for t in b.src_toks:
+            parts = self.compound_parts(t, window, doc)
+            if not parts:
+                toks.append(t)
+                continue
+            changed = True
+            pos = t.start
+            for p in parts:
+                w = doc if len(p) == 1 else window
+                stems = self.zh_stems(p, w)
+                toks.append(Tok(pos, pos + len(p), p, stems, bool(stems) and is_zh_content(p),
+                                self._zh_name(p, w)))
+                pos += len(p)
+        if not changed:
+            self._fine[k] = b
+            return b
+        fb = BeadView(index=k, src_segs=b.src_segs, tgt_segs=b.tgt_segs, src_toks=toks, tgt_toks=b.tgt_toks,
+                      src_nums=b.src_nums, tgt_nums=b.tgt_nums,
+                      src_clauses=_clauses(b.src_segs, toks, _ZH_CLAUSE_BREAK), tgt_clauses=b.tgt_clauses)
+        self._fine[k] = fb
+        return fb
+
+    def compound_parts(self, t: Tok, window: str, doc: str = "") -> list[str] | None:
+        """The dictionary words an unknown Chinese compound is made of, or None.
+
+        Single characters left between dictionary words stay together as one
+        part (普惠共赢 -> 普惠 + 共赢); a single character is a part of its own
+        only as an abbreviation read in context (中俄 -> 中 + 俄).
+        """
+        w = t.text
+        if not t.content or len(w) < 2 or w in self.lex or not all(_CJK.match(c) for c in w):
+            return None
+        parts: list[str] = []
+        for p in self.lex.split(w):
+            single = len(p) == 1 and not any((x in window or x in doc) and x != p for x in self.lex.expansions(p))
+            if single and parts and parts[-1].startswith("\0"):
+                parts[-1] += p
+            else:
+                parts.append("\0" + p if single else p)
+        parts = [p.lstrip("\0") for p in parts]
+        if len(parts) < 2 or any(len(p) == 1 and p in ZH_STOPWORDS for p in parts):
+            return None
+        return parts
 
     def _merge_names(self, text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Re-join names jieba cut apart (梅德韦 + 杰夫 -> 梅德韦杰夫) when CEDICT knows them."""
@@ -316,6 +389,26 @@ class Check:
 
 
 _NUMERIC = re.compile(r"^(?:[\d\uff10-\uff19.,]+(?:st|nd|rd|th|s)?|第?[〇零一二三四五六七八九十百千万亿两]+[年月日号届次]?)$", re.I)
+
+
+_ZH_NUMBER_WORD_CHARS = set("〇零○一二三四五六七八九十百千万亿两第多余几来")
+_ZH_UNITS_LONGEST = sorted(_ZH_UNITS, key=len, reverse=True)
+
+
+def _word_numeral(m: NumberMention, toks: Sequence[Tok]) -> NumberMention:
+    """A numeral inside a word is not a number: 茅十八 (a name), 秋千架 (a swing),
+    十万八千里 (an idiom, "a long way"). Such mentions become weak."""
+    if m.weak:
+        return m
+    for t in toks:
+        if t.start < m.end and m.start < t.end and (t.start < m.start or t.end > m.end):
+            pre = t.text[:max(0, m.start - t.start)]
+            post = t.text[max(0, m.end - t.start):]
+            unit = next((u for u in _ZH_UNITS_LONGEST if post.startswith(u)), "")
+            post = post[len(unit):]
+            if any(_CJK.match(c) and c not in _ZH_NUMBER_WORD_CHARS for c in pre + post):
+                return NumberMention(m.start, m.end, m.value, m.kind, m.text, True, m.unit, m.parts)
+    return m
 
 
 def is_numeric(token: str) -> bool:

@@ -38,6 +38,7 @@ import re
 
 from align.audit.base import AuditContext, BeadView, Check, Clause
 from align.audit.calibration import calibrated
+from align.audit.links import local_links, support_links
 from align.model import Finding, Span
 
 # Z and SIM_CLEAR come from bench/audit_calibration.py (align/audit/calibration.json)
@@ -171,43 +172,6 @@ def outlier_threshold(values: Sequence[float], z: float) -> float | None:
     return min(med - z * mad, MAX_SUPPORT)
 
 
-def local_links(mine: Sequence[Clause], other: Sequence[Clause],
-                links: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
-    """The links (my token, other token) that stay once every other-side word
-    is given to the clause(s) whose home is nearest to it."""
-    my_cl = {t: a for a, c in enumerate(mine) for t in c.toks}
-    ot_cl = {t: k for k, c in enumerate(other) for t in c.toks}
-    links = [(i, j) for i, j in links if i in my_cl and j in ot_cl]
-    claimants: dict[int, set[int]] = {}
-    for i, j in links:
-        claimants.setdefault(j, set()).add(my_cl[i])
-    home: list[set[int]] = [set() for _ in mine]
-    for i, j in links:
-        if len(claimants[j]) == 1:
-            home[my_cl[i]].add(ot_cl[j])
-    region: list[tuple[int, int]] = []
-    for a in range(len(mine)):
-        if home[a]:
-            region.append((min(home[a]), max(home[a])))
-            continue
-        lo = max((max(h) for h in home[:a] if h), default=0)
-        hi = min((min(h) for h in home[a + 1:] if h), default=max(len(other) - 1, 0))
-        region.append((min(lo, hi), max(lo, hi)))
-
-    def dist(a: int, k: int) -> int:
-        if home[a]:
-            return min(abs(k - h) for h in home[a])
-        lo, hi = region[a]
-        return 0 if lo <= k <= hi else min(abs(k - lo), abs(k - hi))
-
-    kept: set[tuple[int, int]] = set()
-    for i, j in links:
-        cs = claimants[j]
-        if len(cs) == 1 or dist(my_cl[i], ot_cl[j]) == min(dist(c, ot_cl[j]) for c in cs):
-            kept.add((i, j))
-    return kept
-
-
 def _rows(ctx: AuditContext, b: BeadView, side: str) -> list[_Row]:
     mine = b.src_clauses if side == "src" else b.tgt_clauses
     other = b.tgt_clauses if side == "src" else b.src_clauses
@@ -249,28 +213,6 @@ def _broken_sentence_bags(ctx: AuditContext, b: BeadView, side: str) -> tuple[fr
     if b.index + 1 < len(ctx.beads) and not getattr(b, segs)[-1].text.rstrip().endswith(_FINAL):
         after = getattr(ctx.beads[b.index + 1], bag)
     return before, after
-
-
-def support_links(b: BeadView) -> list[tuple[int, int]]:
-    """The bead's dictionary links plus near-misses of the light stemmer between
-    words neither side has linked: "fairer" ~ fair, "all-round" ~ around."""
-    extra = []
-    zh = [i for i in b.src_content() if i not in b.src_linked]
-    en = [j for j in b.tgt_content() if j not in b.tgt_linked]
-    for i in zh:
-        zs = [s for s in b.src_toks[i].stems if len(s) >= 4]
-        for j in en:
-            if any(_near(z, e) for z in zs for e in b.tgt_toks[j].stems):
-                extra.append((i, j))
-    return sorted(b.links + extra) if extra else b.links
-
-
-def _near(zh_stem: str, en_stem: str) -> bool:
-    """One stem is the other plus a short ending, or a long stem sits inside the other."""
-    if len(en_stem) < 4:
-        return False
-    short, long_ = sorted((zh_stem, en_stem), key=len)
-    return long_.startswith(short) and len(long_) - len(short) <= 3 or len(short) >= 5 and short in long_
 
 
 def _unaligned_neighbour_bag(ctx: AuditContext, b: BeadView, side: str) -> frozenset[str]:

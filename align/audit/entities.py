@@ -124,7 +124,7 @@ class EntityCheck(Check):
 
     # ---------------------------------------------------------- unsupported
     def _unsupported(self, ctx: AuditContext, b: BeadView, covered: set[int]) -> list[Finding]:
-        pinyin = _pinyin_forms(ctx, b)
+        pinyin: set[str] | None = None  # built on first need: most beads have no candidate
         bag = b.src_bag
         en_bad: list[int] = []
         for j, t in enumerate(b.tgt_toks):
@@ -134,9 +134,11 @@ class EntityCheck(Check):
                 continue
             if not _capitalised_mid_sentence(ctx, b, j):
                 continue
-            if t.text.lower() in pinyin or any(p in pinyin for p in re.split(r"[-'’]", t.text.lower())):
-                continue
             if t.stems & bag:
+                continue
+            if pinyin is None:
+                pinyin = _pinyin_forms(ctx, b)
+            if t.text.lower() in pinyin or any(p in pinyin for p in re.split(r"[-'’]", t.text.lower())):
                 continue
             en_bad.append(j)
         zh_bad = [i for i, t in enumerate(b.src_toks)

@@ -1,8 +1,9 @@
 """Numbers, dates, ordinals and enumeration labels that differ inside a bead.
 
-Values are compared after normalisation (:mod:`align.numbers`), so 二〇一九
-matches 2019 and （十六） matches (16); "June 5, 2009" for 二〇一九年六月五日
-does not. Unaligned neighbours (0-1 / 1-0 beads) are searched too, so a
+Values are compared after normalisation (:func:`align.numbers.extract_quantities`),
+so 二〇一九 matches 2019, （十六） matches (16), 十四五岁 matches "fourteen or
+fifteen" and 六十公斤 matches "130 pounds" (measures are converted); "June 5,
+2009" for 二〇一九年六月五日 does not. Unaligned neighbours (0-1 / 1-0 beads) are searched too, so a
 sentence split by the aligner does not look like a lost number.
 """
 
@@ -36,6 +37,7 @@ class NumberCheck(Check):
             roman = _roman_labels(b.tgt_segs)
             s_only = [m for m in d.src_only if m in b.src_nums and not (m.kind == "enum" and m.value in roman)]
             t_only = [m for m in d.tgt_only if m in b.tgt_nums]
+            s_only, t_only = _converted(ctx, s_only, t_only, src, tgt)
             if not s_only and not t_only:
                 continue
             for s, t in _pair(s_only, t_only, b.src_span, b.tgt_span):
@@ -61,6 +63,58 @@ class NumberCheck(Check):
             score=score, message=msg,
             src_value=_value(s) if s else None, tgt_value=_value(t) if t else None,
         )
+
+
+# measures a translator may convert (60 公斤 -> "130 pounds", 二十英尺 -> "six-meter")
+_ZH_MEASURES = {"公斤": ("kg", 1.0), "千克": ("kg", 1.0), "斤": ("kg", 0.5), "吨": ("kg", 1000.0),
+                "公里": ("m", 1000.0), "千米": ("m", 1000.0), "米": ("m", 1.0), "厘米": ("m", 0.01),
+                "英尺": ("m", 0.3048), "英寸": ("m", 0.0254), "英里": ("m", 1609.34), "里": ("m", 500.0)}
+_EN_MEASURES = {"pound": ("kg", 0.4536), "lb": ("kg", 0.4536), "kilogram": ("kg", 1.0), "kg": ("kg", 1.0),
+                "ton": ("kg", 1000.0), "tonne": ("kg", 1000.0), "foot": ("m", 0.3048), "feet": ("m", 0.3048),
+                "ft": ("m", 0.3048), "inch": ("m", 0.0254), "meter": ("m", 1.0), "metre": ("m", 1.0),
+                "m": ("m", 1.0), "centimeter": ("m", 0.01), "centimetre": ("m", 0.01), "cm": ("m", 0.01),
+                "kilometer": ("m", 1000.0), "kilometre": ("m", 1000.0), "km": ("m", 1000.0),
+                "mile": ("m", 1609.34)}
+_EN_UNIT_WORD = re.compile(r"[\s-]*([A-Za-z]+)")
+CONVERSION_TOLERANCE = 0.1  # rounding a converted measure ("about 130 pounds")
+
+
+def _measure(ctx: AuditContext, m: NumberMention, side: str) -> tuple[str, float] | None:
+    """The mention as an SI quantity when a unit of measure follows it."""
+    text = ctx.pair.src.text if side == "src" else ctx.pair.tgt.text
+    after = text[m.end:m.end + 8]
+    if side == "src":
+        after = after.lstrip()
+        for unit in sorted(_ZH_MEASURES, key=len, reverse=True):
+            if after.startswith(unit):
+                dim, f = _ZH_MEASURES[unit]
+                return dim, float(m.value) * f
+        return None
+    w = _EN_UNIT_WORD.match(text, m.end)
+    if not w:
+        return None
+    word = w.group(1).lower()
+    for cand in (word, word[:-1] if word.endswith("s") else word, word[:-2] if word.endswith("es") else word):
+        if cand in _EN_MEASURES:
+            dim, f = _EN_MEASURES[cand]
+            return dim, float(m.value) * f
+    return None
+
+
+def _converted(ctx: AuditContext, s_only, t_only, src, tgt):
+    """Drop mismatches that are the same measure in other units."""
+    if not s_only and not t_only:
+        return s_only, t_only
+    sm = {id(m): _measure(ctx, m, "src") for m in src}
+    tm = {id(m): _measure(ctx, m, "tgt") for m in tgt}
+
+    def same(a, b) -> bool:
+        return a is not None and b is not None and a[0] == b[0] and \
+            abs(a[1] - b[1]) <= CONVERSION_TOLERANCE * max(abs(a[1]), abs(b[1]))
+
+    s_keep = [m for m in s_only if not any(same(sm[id(m)], tm[id(t)]) for t in tgt)]
+    t_keep = [m for m in t_only if not any(same(tm[id(m)], sm[id(s)]) for s in src)]
+    return s_keep, t_keep
 
 
 _ROMAN_LABEL = re.compile(r"[(（]\s*([IVXLC]{1,7})\s*[)）]")
