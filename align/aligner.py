@@ -26,6 +26,12 @@ NEG = -1e9
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
 
 
+def _clamp(x: np.ndarray, lo: int, hi: int, out: np.ndarray | None = None) -> np.ndarray:
+    """``np.clip`` for integer indices, without its per-call overhead (it adds up over many blocks)."""
+    out = np.maximum(x, lo, out=out)
+    return np.minimum(out, hi, out=out)
+
+
 @dataclass(frozen=True)
 class AlignConfig:
     """Search settings. ``max_side`` caps sentences per side of a bead."""
@@ -53,9 +59,12 @@ class Evidence:
     ``src_pairs[i]`` (optional) is the real embedding of sentences i-2 and
     i-1 joined, for i >= 2; longer runs are sums of pairs and sentences, so
     the encoder sees each sentence about twice instead of once per run
-    length. Without it, pairs are sums of their two sentences. ``pair_bonus`` is an optional (i, j) -> score of
-    extra pairwise evidence (lexical, numbers) for single sentences, summed
-    over the sentences of a bead.
+    length. Without it, pairs are sums of their two sentences.
+
+    ``pair_fn`` is an optional (i, js) -> (len(js), P) row function of extra
+    pairwise evidence (lexical, numbers) for single sentences, summed over
+    the sentences of a bead; if it also has a ``table(lo, hi)`` method
+    (``pairfeatures.PairScorer``), the search gets the whole band from one call.
     """
 
     src_vecs: np.ndarray
@@ -161,17 +170,61 @@ def side_atoms(vecs: np.ndarray, pairs: np.ndarray | None) -> tuple[np.ndarray, 
     return singles, np.asarray(pairs, dtype=np.float32)
 
 
-def span_norms(atoms: tuple[np.ndarray, np.ndarray], max_side: int) -> dict[int, np.ndarray]:
-    """Length of every run vector, so cosines follow from atom dot products."""
+def span_norms(atoms: tuple[np.ndarray, np.ndarray], max_side: int, block: int = 2048) -> dict[int, np.ndarray]:
+    """Length of every run vector, so cosines follow from atom dot products.
+
+    Rows are done a block at a time so the run vectors stay in cache.
+    """
     n1 = atoms[0].shape[0]
-    out = {}
-    for a in range(1, max_side + 1):
-        v = np.zeros_like(atoms[0])
-        for kind, off, c in span_terms(a):
-            if off < n1:
-                v[off:] += c * atoms[kind][: n1 - off]
-        norms = np.linalg.norm(v, axis=1)
-        out[a] = np.where(norms == 0, 1.0, norms).astype(np.float32)
+    out = {a: np.empty(n1, dtype=np.float32) for a in range(1, max_side + 1)}
+    for r0 in range(0, n1, block):
+        r1 = min(n1, r0 + block)
+        for a in range(1, max_side + 1):
+            v = None
+            for kind, off, c in span_terms(a):  # the first term has offset 0
+                if v is None:
+                    v = c * atoms[kind][r0:r1]
+                elif off < r1:
+                    first = max(r0, off)  # rows before off have no such term
+                    v[first - r0 :] += c * atoms[kind][first - off : r1 - off]
+            norms = np.linalg.norm(v, axis=1)
+            out[a][r0:r1] = np.where(norms == 0, 1.0, norms)
+    return out
+
+
+FRAME = 32  # spare zero columns each side of a band table: room for the band's local jumps
+
+
+def _framed(shape: tuple[int, ...], margin: int) -> tuple[np.ndarray, np.ndarray]:
+    """A zero array with ``margin`` spare columns each side and a spare zero row below,
+    and the view of its middle: shifted rows are then plain windows (``_windows``)."""
+    rows, width = shape[:2]
+    framed = np.zeros((rows + 1, width + 2 * margin) + shape[2:], dtype=np.float32)
+    return framed, framed[:rows, margin : margin + width]
+
+
+def _windows(framed: np.ndarray, margin: int, rows: int, src: np.ndarray, off: np.ndarray, length: int,
+             exact: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Row src[r], columns off[r] .. off[r] + length of a framed table (zeros outside it).
+
+    Each row is one contiguous copy. The rare window that reaches past the
+    frame is left to ``exact(rows)``, the element-wise gather.
+    """
+    last = framed.shape[1] - length
+    if last < 0:
+        return exact(np.arange(len(src)))
+    inside = (src >= 0) & (src < rows)
+    r = np.where(inside, src, rows)  # the spare zero row
+    starts = off + margin
+    beyond = inside & ((starts < 0) | (starts > last))
+    _clamp(starts, 0, last, out=starts)
+    s = framed.strides
+    win = np.lib.stride_tricks.as_strided(framed, shape=(framed.shape[0], last + 1, length) + framed.shape[2:],
+                                          strides=(s[0], s[1]) + s[1:], writeable=False)
+    out = win[r, starts]
+    if beyond.any():
+        idx = np.nonzero(beyond)[0]
+        out[idx] = exact(idx)
     return out
 
 
@@ -181,14 +234,17 @@ class BandMatrix:
 
     base: np.ndarray
     values: np.ndarray
+    framed: np.ndarray | None = None  # ``values`` inside a zero frame (see ``_framed``)
+    margin: int = 0
 
     @classmethod
-    def build(cls, left: np.ndarray, right: np.ndarray, band: "Band", pad: int, chunk: int = 64) -> "BandMatrix":
+    def build(cls, left: np.ndarray, right: np.ndarray, band: "Band", pad: int, chunk: int = 64,
+              margin: int = 0) -> "BandMatrix":
         rows = left.shape[0]
         m1 = right.shape[0]
         base = band.lo - pad
         width = band.width + 2 * pad
-        values = np.zeros((rows, width), dtype=np.float32)
+        framed, values = _framed((rows, width), margin)
         ar = np.arange(width)
         for r0 in range(0, rows, chunk):
             r1 = min(rows, r0 + chunk)
@@ -197,11 +253,28 @@ class BandMatrix:
             if c1 <= c0:
                 continue
             block = left[r0:r1] @ right[c0:c1].T
-            cols = base[r0:r1, None] + ar[None, :]
-            ok = (cols >= c0) & (cols < c1)
-            rr, kk = np.nonzero(ok)
-            values[r0 + rr, kk] = block[rr, cols[rr, kk] - c0]
-        return cls(base=base, values=values)
+            k = base[r0:r1, None] + ar[None, :] - c0
+            ok = (k >= 0) & (k < c1 - c0)
+            _clamp(k, 0, c1 - c0 - 1, out=k)
+            values[r0:r1] = np.where(ok, np.take_along_axis(block, k, axis=1), np.float32(0.0))
+        return cls(base=base, values=values, framed=framed, margin=margin)
+
+    def aligned(self, lo: np.ndarray, shift: int, pad: int, width: int, start: int = 0) -> np.ndarray:
+        """``lookup(i - shift, lo[i] - pad + c)`` for rows i = start.. and c < width + 2 pad."""
+        rows, w = self.values.shape
+        src = start + np.arange(len(lo)) - shift
+        r = _clamp(src, 0, rows - 1)
+        off = lo - pad - self.base[r]
+
+        def exact(idx: np.ndarray) -> np.ndarray:
+            k = off[idx, None] + np.arange(width + 2 * pad)[None, :]
+            ok = ((src[idx] >= 0) & (src[idx] < rows))[:, None] & (k >= 0) & (k < w)
+            np.clip(k, 0, w - 1, out=k)
+            return np.where(ok, self.values[r[idx, None], k], np.float32(0.0))
+
+        if self.framed is None:
+            return exact(np.arange(len(lo)))
+        return _windows(self.framed, self.margin, rows, src, off, width + 2 * pad, exact)
 
     def lookup(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         rows, width = self.values.shape
@@ -252,10 +325,14 @@ def band_from_path(path: Sequence[tuple[int, int]], n: int, m: int, radius: int)
     lo = np.full(n + 1, m + 1, dtype=np.int64)
     hi = np.zeros(n + 1, dtype=np.int64)
     pts = list(path)
-    for (i0, j0), (i1, j1) in zip(pts, pts[1:]):
-        for i in range(i0, i1 + 1):
-            lo[i] = min(lo[i], j0)
-            hi[i] = max(hi[i], j1 + 1)
+    if len(pts) > 1:
+        # every step (i0, j0) -> (i1, j1) covers rows i0..i1 and columns j0..j1
+        arr = np.asarray(pts, dtype=np.int64)
+        i0, j0, i1, j1 = arr[:-1, 0], arr[:-1, 1], arr[1:, 0], arr[1:, 1]
+        count = np.maximum(i1 - i0 + 1, 0)
+        rows = np.repeat(i0 - np.cumsum(count) + count, count) + np.arange(int(count.sum()))
+        np.minimum.at(lo, rows, np.repeat(j0, count))
+        np.maximum.at(hi, rows, np.repeat(j1 + 1, count))
     i_last, j_last = pts[-1]
     lo[i_last] = min(lo[i_last], j_last)
     hi[i_last] = max(hi[i_last], j_last + 1)
@@ -350,13 +427,22 @@ class PairTable:
 
     lo: np.ndarray
     values: np.ndarray  # (n, width, P)
+    framed: np.ndarray | None = None  # ``values`` inside a zero frame (see ``_framed``)
+    margin: int = 0
 
     @classmethod
-    def build(cls, fn: Callable[[int, np.ndarray], np.ndarray], band: "Band", n: int, m: int) -> "PairTable":
+    def build(cls, fn: Callable[[int, np.ndarray], np.ndarray], band: "Band", n: int, m: int,
+              margin: int = 0) -> "PairTable":
         # sentence row s is used by DP rows s+1.. : take the union of their columns
         lo = np.clip(band.lo[:n], 0, max(m - 1, 0))
         hi = np.clip(band.hi[1 : n + 1], 0, m)
         width = max(1, int(np.max(hi - lo)) if n else 1)
+        table = getattr(fn, "table", None)
+        if table is not None:  # the whole band at once (see pairfeatures.PairScorer)
+            got = np.asarray(table(lo, np.maximum(hi, lo)), dtype=np.float32)
+            framed, values = _framed(got.shape, margin)
+            values[...] = got
+            return cls(lo=lo, values=values, framed=framed, margin=margin)
         first = None
         values = None
         for s in range(n):
@@ -371,6 +457,24 @@ class PairTable:
         if values is None:
             values = np.zeros((max(n, 1), width, 2), dtype=np.float32)
         return cls(lo=lo, values=values)
+
+    def aligned(self, lo: np.ndarray, shift: int, pad: int, width: int, start: int = 0) -> np.ndarray:
+        """``lookup(i - shift, lo[i] - pad + c)`` for rows i = start.. and c < width + 2 pad."""
+        n, w, p = self.values.shape
+        src = start + np.arange(len(lo)) - shift
+        r = _clamp(src, 0, max(n - 1, 0))
+
+        def exact(idx: np.ndarray) -> np.ndarray:
+            j = lo[idx, None] - pad + np.arange(width + 2 * pad)[None, :]
+            k = j - self.lo[r[idx]][:, None]
+            ok = ((src[idx] >= 0) & (src[idx] < n))[:, None] & (k >= 0) & (k < w) & (j >= 0)
+            np.clip(k, 0, w - 1, out=k)
+            return np.where(ok[..., None], self.values[r[idx, None], k], np.float32(0.0))
+
+        if self.framed is None:
+            return exact(np.arange(len(lo)))
+        # columns left of 0 have k < 0 as well (self.lo >= 0): the frame's zeros cover them
+        return _windows(self.framed, self.margin, n, src, lo - pad - self.lo[r], width + 2 * pad, exact)
 
     def lookup(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         n, width, p = self.values.shape
@@ -456,8 +560,8 @@ def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreC
         tgt_best=tgt_best,
         src_par=par_s,
         tgt_par=par_t,
-        pair_table=PairTable.build(ev.pair_fn, band, n, m) if ev.pair_fn is not None and n and m else None,
-        dots={(ks, kt): BandMatrix.build(sa, ta, band, pad=max_side + 2)
+        pair_table=PairTable.build(ev.pair_fn, band, n, m, margin=FRAME) if ev.pair_fn is not None and n and m else None,
+        dots={(ks, kt): BandMatrix.build(sa, ta, band, pad=max_side + 2, margin=FRAME)
               for ks, sa in enumerate(src_atoms) for kt, ta in enumerate(tgt_atoms)},
         src_norms=span_norms(src_atoms, max_side),
         tgt_norms=span_norms(tgt_atoms, max_side),
@@ -487,7 +591,10 @@ def bead_feature_dict(ev: Evidence, ctx: ScoreContext, a: int, b: int, i: int, j
         return skip_features(0, 1, ctx, j - 1)
     if b == 0:
         return skip_features(1, 0, ctx, i - 1)
-    f = bead_features(ev, a, b, np.array([i]), np.array([j]), ctx)[0]
+    return _feature_dict(a, b, bead_features(ev, a, b, np.array([i]), np.array([j]), ctx)[0])
+
+
+def _feature_dict(a: int, b: int, f: np.ndarray) -> dict[str, float]:
     out = {name: float(val) for name, val in zip(FEATURES, f)}
     t = type_name(a, b)
     out[t] = 1.0
@@ -495,6 +602,24 @@ def bead_feature_dict(ev: Evidence, ctx: ScoreContext, a: int, b: int, i: int, j
         if name in TYPED_FEATURES:
             out[f"{t}:{name}"] = float(val)
     return out
+
+
+def path_feature_dicts(ev: Evidence, ctx: ScoreContext, path: Sequence[tuple[int, int]]) -> list[dict[str, float]]:
+    """``bead_feature_dict`` of every bead on a path, one feature computation per bead type."""
+    steps = [(i1 - i0, j1 - j0, i1, j1) for (i0, j0), (i1, j1) in zip(path, path[1:])]
+    out: list[dict[str, float] | None] = [None] * len(steps)
+    by_type: dict[tuple[int, int], list[int]] = {}
+    for k, (a, b, i, j) in enumerate(steps):
+        if a == 0 or b == 0:
+            out[k] = bead_feature_dict(ev, ctx, a, b, i, j)
+        else:
+            by_type.setdefault((a, b), []).append(k)
+    for (a, b), ks in by_type.items():
+        ii = np.array([steps[k][2] for k in ks], dtype=np.int64)
+        jj = np.array([steps[k][3] for k in ks], dtype=np.int64)
+        for k, row in zip(ks, bead_features(ev, a, b, ii, jj, ctx)):
+            out[k] = _feature_dict(a, b, row)
+    return out  # type: ignore[return-value]
 
 
 # --------------------------------------------------------------------- DP ---
@@ -513,44 +638,175 @@ class CellFeatures:
     valid: dict[tuple[int, int], np.ndarray]
 
 
-def band_cells(band: Band, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of every band cell, rows padded to the band width."""
-    width = band.width
-    rows = np.repeat(np.arange(n + 1), width)
-    cols = (band.lo[:, None] + np.arange(width)[None, :]).reshape(-1)
-    return rows, cols
+class _BandGrid:
+    """Rows r0..r1-1 of the band as a dense grid: cell (i, k) is DP cell (i, lo[i] + k).
 
+    A lookup at (i - r, j - c) is one gather for every cell once the table's
+    rows are shifted by r and laid over the grid (``aligned``); the column
+    offset c is then a slice. Shifted tables, and terms that depend on only
+    one side's run length, are computed once per block and shared by every
+    bead type, so all cells' features are whole-array arithmetic, done in the
+    same order of operations as ``bead_features`` (the results are the same
+    floats). Blocks of rows keep the working set small on long documents.
+    """
 
-def _type_features(ev: Evidence, band: Band, ctx: ScoreContext, types: Sequence[tuple[int, int]], chunk: int = 65536):
-    """(type, (n+1, width, F) features, validity) for each bead type in turn."""
-    n = ev.n
-    width = band.width
-    rows, cols = band_cells(band, n)
-    inside = cols < band.hi[rows]
-    for a, b in types:
-        if a == 0:
-            continue
-        pi, pj = rows - a, cols - b
-        ok = inside & (pi >= 0) & (pj >= 0)
-        pic = np.clip(pi, 0, n)
-        ok &= (pj >= band.lo[pic]) & (pj < band.hi[pic])
-        idx = np.nonzero(ok)[0]
-        if b == 0:
-            f = np.zeros((len(rows), 1), dtype=np.float32)
-            f[idx, 0] = ctx.src_best[rows[idx] - 1]
+    def __init__(self, ctx: ScoreContext, band: Band, r0: int, r1: int, pad: int) -> None:
+        self.ctx = ctx
+        self.band = band
+        self.r0 = r0
+        self.lo = band.lo[r0:r1]
+        self.hi = band.hi[r0:r1]
+        self.rows = r1 - r0
+        # cells past a row's hi are never valid: the block only needs its own widest row
+        self.width = int(np.max(self.hi - self.lo)) if r1 > r0 else 1
+        self.pad = max(pad, 1)  # column offsets run from -1 to the longest run
+        self.i = np.arange(r0, r1)[:, None]
+        self.j = self.lo[:, None] + np.arange(self.width)[None, :]
+        self._cache: dict = {}
+
+    def _memo(self, key, make):
+        got = self._cache.get(key)
+        if got is None:
+            got = self._cache[key] = make()
+        return got
+
+    def _aligned(self, key, table, shift: int) -> np.ndarray:
+        return self._memo(("aligned", key, shift), lambda: table.aligned(self.lo, shift, self.pad, self.width, self.r0))
+
+    def cols(self, arr: np.ndarray, off: int) -> np.ndarray:
+        """arr[j - off] at every cell (clipped: cells outside are masked later)."""
+        return self._memo(("cols", id(arr), off), lambda: arr[_clamp(self.j - off, 0, len(arr) - 1)])
+
+    def row(self, arr: np.ndarray, off: int) -> np.ndarray:
+        """arr[i - off] at every row, as a column for broadcasting."""
+        return self._memo(("row", id(arr), off), lambda: arr[_clamp(self.i - off, 0, len(arr) - 1)])
+
+    def window(self, aligned: np.ndarray, off: int) -> np.ndarray:
+        start = self.pad - off
+        return aligned[:, start : start + self.width]
+
+    def run_dot(self, s_terms, di: int, t_terms, dj: int) -> np.ndarray:
+        """``_run_dot(ctx, s_terms, i + di, t_terms, j + dj)`` at every cell."""
+        total = np.zeros((self.rows, self.width), dtype=np.float32)
+        for ks, os_, cs in s_terms:
+            for kt, ot, ct in t_terms:
+                rows = self._aligned(("dot", ks, kt), self.ctx.dots[(ks, kt)], os_ - di)
+                total += (cs * ct) * self.window(rows, ot - dj)
+        return total
+
+    def pair_sum(self, a: int, b: int) -> np.ndarray:
+        """``_block_pair_features`` at every cell.
+
+        Its sum runs over source offsets first, so the sum for (a, b) is the
+        one for (a-1, b) plus one more source row: reuse it, same floats.
+        """
+        def make():
+            table = self.ctx.pair_table
+            if a > 1:
+                total = self.pair_sum(a - 1, b).copy()
+            else:
+                total = np.zeros((self.rows, self.width, table.values.shape[2]), dtype=np.float32)
+            rows = self._aligned(("pair",), table, a)
+            for db in range(b):
+                total += self.window(rows, 1 + db)
+            return total
+
+        return self._memo(("pair_sum", a, b), make)
+
+    def ok(self, a: int, b: int) -> np.ndarray:
+        """Cells whose bead (a, b) and predecessor cell both lie in the band.
+
+        In each row that is one run of columns: the predecessor (i-a, j-b)
+        must fall inside row i-a's band and j inside row i's.
+        """
+        band_lo, band_hi = self.band.lo, self.band.hi
+        i = self.i[:, 0]
+        pi = _clamp(i - a, 0, len(band_lo) - 1)
+        first = band_lo[pi] + b - self.lo
+        stop = np.minimum(self.hi - self.lo, band_hi[pi] + b - self.lo)
+        stop[i < a] = -1
+        k = np.arange(self.width)[None, :]
+        return (k >= first[:, None]) & (k < stop[:, None])
+
+    def features(self, a: int, b: int) -> np.ndarray:
+        """``bead_features`` of type (a, b) at every cell (garbage where invalid)."""
+        ctx = self.ctx
+        f = np.empty((self.rows, self.width, len(FEATURES)), dtype=np.float32)
+        na = self.row(ctx.src_norms[a], 0)
+        nb_ = self.cols(ctx.tgt_norms[b], 0)
+        sa, sb, one = span_terms(a), span_terms(b), span_terms(1)
+        cos = self.run_dot(sa, 0, sb, 0) / (na * nb_)
+        f[..., 0] = cos
+        # results go straight into their feature column (same floats as assigning them)
+        src_hub = (self.row(ctx.src_hub_csum, 0) - self.row(ctx.src_hub_csum, a)) / a
+        tgt_hub = self._memo(("hub", b), lambda: (self.cols(ctx.tgt_hub_csum, 0) - self.cols(ctx.tgt_hub_csum, b)) / b)
+        np.subtract(cos, 0.5 * (src_hub + tgt_hub), out=f[..., 1])
+        ls = self.row(ctx.src_len_csum, 0) - self.row(ctx.src_len_csum, a)
+        lt = self._memo(("lt", b), lambda: self.cols(ctx.tgt_len_csum, 0) - self.cols(ctx.tgt_len_csum, b))
+        lt1 = self._memo(("lt+1", b), lambda: lt + 1.0)
+        x = lt1 / (ls + 1.0)
+        np.log(x, out=x)
+        x -= ctx.log_ratio
+        x *= x
+        np.minimum(x, 9.0, out=x)
+        np.negative(x, out=f[..., 2])
+        right_t = self._memo(("right_t", a), lambda: np.where(self.j < ctx.m, self.run_dot(sa, 0, one, 1) / na, 0.0))
+        left_t = np.where(self.j - b >= 1, self.run_dot(sa, 0, one, -b) / na, 0.0)
+        right_s = self._memo(("right_s", b), lambda: np.where(self.i < ctx.n, self.run_dot(one, 1, sb, 0) / nb_, 0.0))
+        left_s = np.where(self.i - a >= 1, self.run_dot(one, -a, sb, 0) / nb_, 0.0)
+        np.subtract(cos, (right_t + left_t + right_s + left_s) / 4, out=f[..., 6])
+        lt_r = self._memo(("lt*r", b), lambda: lt * ctx.inv_ratio)
+        ratio = np.minimum(ls, lt_r)
+        ratio /= np.maximum(np.maximum(ls, lt_r), 1.0)
+        ratio += 1.0
+        np.log2(ratio, out=ratio)
+        np.multiply(cos, ratio, out=f[..., 7])
+        if ctx.pair_table is not None:
+            f[..., 3:5] = self.pair_sum(a, b)
         else:
-            f = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
-            for s in range(0, len(idx), chunk):
-                part = idx[s : s + chunk]
-                f[part] = bead_features(ev, a, b, rows[part], cols[part], ctx)
-        yield (a, b), f.reshape(n + 1, width, -1), ok.reshape(n + 1, width)
+            f[..., 3:5] = 0.0
+        if ctx.src_par is not None and ctx.tgt_par is not None:
+            ps = self.row(ctx.src_par, 1) - self.row(ctx.src_par, a)
+            pt = self.cols(ctx.tgt_par, 1) - self.cols(ctx.tgt_par, b)
+            f[..., 5] = -((ps > 0) != (pt > 0)).astype(np.float32)
+        else:
+            f[..., 5] = 0.0
+        return f
+
+
+def _block_features(band: Band, ctx: ScoreContext, types: Sequence[tuple[int, int]], block: int = 256):
+    """(first row, type, features, validity) for blocks of rows, every type per block.
+
+    Features are (rows, block width, F), or (rows, block width, 1) for 1-0
+    beads (the best similarity the skipped sentence had); invalid cells hold
+    garbage, and cells past the block width are all invalid.
+    """
+    n = len(band.lo) - 1
+    pad = max((max(t) for t in types), default=1)
+    for r0 in range(0, n + 1, block):
+        grid = _BandGrid(ctx, band, r0, min(n + 1, r0 + block), pad)
+        for a, b in types:
+            if a == 0:
+                continue
+            ok = grid.ok(a, b)
+            if b == 0:
+                f = np.broadcast_to(grid.row(ctx.src_best, 1)[..., None], ok.shape + (1,))
+            else:
+                f = grid.features(a, b)
+            yield r0, (a, b), f, ok
 
 
 def cell_features(ev: Evidence, band: Band, ctx: ScoreContext, types: Sequence[tuple[int, int]]) -> CellFeatures:
     feats: dict[tuple[int, int], np.ndarray] = {}
     valid: dict[tuple[int, int], np.ndarray] = {}
-    for t, f, ok in _type_features(ev, band, ctx, types):
-        feats[t], valid[t] = f, ok
+    rows, width = ev.n + 1, band.width
+    for r0, t, f, ok in _block_features(band, ctx, types):
+        if t not in feats:
+            feats[t] = np.zeros((rows, width, f.shape[2]), dtype=np.float32)
+            valid[t] = np.zeros((rows, width), dtype=bool)
+        r1, w = r0 + ok.shape[0], ok.shape[1]
+        feats[t][r0:r1, :w] = np.where(ok[..., None], f, np.float32(0.0))
+        valid[t][r0:r1, :w] = ok
     return CellFeatures(feats, valid)
 
 
@@ -575,12 +831,13 @@ def cell_scores(cf: CellFeatures, w: dict[str, float]) -> tuple[list[tuple[int, 
 
 def score_band(ev: Evidence, band: Band, ctx: ScoreContext, w: dict[str, float],
                types: Sequence[tuple[int, int]]) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """Like ``cell_scores(cell_features(...))`` but keeps one type's features at a time,
-    so memory stays at the score table's size on book-length documents."""
+    """Like ``cell_scores(cell_features(...))`` but keeps one block of rows' features at a
+    time, so memory stays at the score table's size on book-length documents."""
     kept = [t for t in types if t[0] > 0]
-    out = np.empty((ev.n + 1, len(kept), band.width), dtype=np.float32)
-    for k, ((a, b), f, ok) in enumerate(_type_features(ev, band, ctx, kept)):
-        out[:, k, :] = _type_score(a, b, f, ok, w)
+    out = np.full((ev.n + 1, len(kept), band.width), NEG, dtype=np.float32)
+    slot = {t: k for k, t in enumerate(kept)}
+    for r0, (a, b), f, ok in _block_features(band, ctx, kept):
+        out[r0 : r0 + ok.shape[0], slot[(a, b)], : ok.shape[1]] = _type_score(a, b, f, ok, w)
     return kept, out
 
 
@@ -590,7 +847,9 @@ def decode(band: Band, scores: tuple[list[tuple[int, int]], np.ndarray], ctx: Sc
 
     One row at a time, all bead types at once: a single gather fetches every
     predecessor score; runs of 0-1 beads within the row are resolved with a
-    running maximum, so the Python loop only runs over rows.
+    running maximum, so the Python loop only runs over rows. Only the best
+    scores are kept per cell; the trace-back recomputes, for the cells on
+    the path alone, which bead type won.
     """
     types, S = scores
     lo, hi = band.lo, band.hi
@@ -598,43 +857,65 @@ def decode(band: Band, scores: tuple[list[tuple[int, int]], np.ndarray], ctx: Sc
     a_arr = np.array([a for a, _ in types])
     b_arr = np.array([b for _, b in types])
     D = np.full((n + 1) * width, NEG, dtype=np.float64)
-    back = np.full((n + 1, width), -1, dtype=np.int8)
-    gap_id = len(types)
+    gap = np.zeros((n + 1, width), dtype=bool)
     w01 = w.get(type_name(0, 1), 0.0)
     w_best = w.get("skip_best", 0.0)
-    ar = np.arange(width)
     tgt_best = ctx.tgt_best if len(ctx.tgt_best) else np.zeros(1, dtype=np.float32)
-    for i in range(n + 1):
-        prev = np.maximum(i - a_arr, 0)
-        k = (lo[i] - lo[prev] - b_arr)[:, None] + ar[None, :]
+    block = 256
+    for r0 in range(0, n + 1, block):
+        # everything that does not depend on D, for a block of rows at once; columns
+        # past the block's widest row are outside every row, so they stay NEG
+        rows = np.arange(r0, min(n + 1, r0 + block))
+        wb = int(np.max(hi[rows] - lo[rows]))
+        ar = np.arange(wb)
+        prev = np.maximum(rows[:, None] - a_arr[None, :], 0)  # (rows, types)
+        k = (lo[rows][:, None] - lo[prev] - b_arr[None, :])[:, :, None] + ar[None, None, :]
         np.clip(k, 0, width - 1, out=k)
-        cand = D[prev[:, None] * width + k] + S[i]
-        arg = cand.argmax(axis=0)
-        best = cand[arg, ar]
-        if i == 0:
-            best[0] = 0.0
-        arg = arg.astype(np.int8)
-        cols = lo[i] + ar
+        gather = prev[:, :, None] * width + k
+        cols = lo[rows][:, None] + ar[None, :]
+        outside = cols >= hi[rows][:, None]
         if with_gaps:
             # D[j] = max(best[j], D[j-1] + skip(j-1)): prefix max in closed form
             skips = w01 + w_best * tgt_best[np.clip(cols - 1, 0, len(tgt_best) - 1)]
-            skips = np.where((cols >= 1) & (cols < hi[i]), skips, NEG)
-            c = np.concatenate([[0.0], np.cumsum(skips[1:])])
-            total = np.maximum.accumulate(best - c) + c
-            use_gap = total > best + 1e-9
-            best = np.where(use_gap, total, best)
-            arg[use_gap] = gap_id
-        best[cols >= hi[i]] = NEG
-        D[i * width : (i + 1) * width] = best
-        back[i] = arg
-    all_types = list(types) + [(0, 1)]
+            skips = np.where((cols >= 1) & ~outside, skips, NEG)
+            csum = np.zeros(skips.shape, dtype=np.float64)
+            np.cumsum(skips[:, 1:], axis=1, out=csum[:, 1:])
+        for r, i in enumerate(rows):
+            cand = D[gather[r]]
+            cand += S[i, :, :wb]
+            best = cand.max(axis=0)
+            if i == 0:
+                best[0] = 0.0
+            if with_gaps:
+                c = csum[r]
+                total = np.maximum.accumulate(best - c) + c
+                use_gap = total > best + 1e-9
+                np.copyto(best, total, where=use_gap)
+                gap[i, :wb] = use_gap
+            np.copyto(best, NEG, where=outside[r])
+            D[i * width : i * width + wb] = best
+    return _trace_back(band, types, S, D, gap, n, m)
+
+
+def _trace_back(band: Band, types: list[tuple[int, int]], S: np.ndarray, D: np.ndarray, gap: np.ndarray,
+                n: int, m: int) -> list[tuple[int, int]]:
+    """The path ending at (n, m), each bead type re-derived from the DP table."""
+    width = band.width
+    lo = band.lo
+    a_arr = np.array([a for a, _ in types])
+    b_arr = np.array([b for _, b in types])
     path = [(n, m)]
     i, j = n, m
     while i > 0 or j > 0:
-        t = back[i, j - lo[i]]
-        if t < 0 or D[i * width + j - lo[i]] <= NEG / 2:
+        k = j - int(lo[i])
+        if D[i * width + k] <= NEG / 2:
             raise RuntimeError("alignment search found no path; band too narrow")
-        a, b = all_types[t]
+        if gap[i, k]:
+            a, b = 0, 1
+        else:  # the same float64 sums as the forward pass, so the same (first) winner
+            prev = np.maximum(i - a_arr, 0)
+            kk = np.minimum(np.maximum(lo[i] - lo[prev] - b_arr + k, 0), width - 1)
+            a, b = types[int((D[prev * width + kk] + S[i, :, k]).argmax())]
         i, j = i - a, j - b
         path.append((i, j))
     return path[::-1]
@@ -710,11 +991,11 @@ def align_evidence(ev: Evidence, src_lang: str, tgt_lang: str, cfg: AlignConfig 
     """Align and attach a confidence in [0, 1] to every bead."""
     cfg = cfg or AlignConfig()
     path, ctx = search(ev, cfg, cfg.weights or default_weights(src_lang, tgt_lang))
+    confidence = confidence or confidence_model(src_lang, tgt_lang)
     beads = []
-    for (i0, j0), (i1, j1) in zip(path, path[1:]):
+    for ((i0, j0), (i1, j1)), feats in zip(zip(path, path[1:]), path_feature_dicts(ev, ctx, path)):
         a, b = i1 - i0, j1 - j0
-        feats = bead_feature_dict(ev, ctx, a, b, i1, j1)
-        p = confidence(feats, a, b) if confidence else default_confidence(feats, a, b, src_lang, tgt_lang)
+        p = confidence(feats, a, b)
         flags: tuple[str, ...] = ()
         if b == 0:
             flags = ("unaligned-src",)
@@ -749,13 +1030,23 @@ def pairs_worth_embedding(alignment: Alignment, n: int, m: int, threshold: float
 
 def default_confidence(feats: dict[str, float], a: int, b: int, src_lang: str = "zh", tgt_lang: str = "en") -> float:
     """Probability that the bead is right, from the logistic model fitted on gold."""
+    return confidence_model(src_lang, tgt_lang)(feats, a, b)
+
+
+def confidence_model(src_lang: str = "zh", tgt_lang: str = "en") -> Callable[[dict[str, float], int, int], float]:
+    """``default_confidence`` for one language pair, with its coefficients looked up once."""
     from .train import confidence_vector
 
     name, reverse = family(src_lang, tgt_lang)
     coefs = _trained().get("families", {}).get(name, {}).get("confidence")
-    x = confidence_vector(feats, b, a) if reverse else confidence_vector(feats, a, b)
-    if coefs:
-        z = coefs[0] + float(np.dot(coefs[1:], x))
-    else:
-        z = 6.0 * feats.get("margin", 0.0) + 4.0 * (feats.get("cos", 0.0) - 0.3)
-    return float(1.0 / (1.0 + np.exp(-z)))
+    head, rest = (coefs[0], np.asarray(coefs[1:], dtype=np.float64)) if coefs else (0.0, None)
+
+    def prob(feats: dict[str, float], a: int, b: int) -> float:
+        if rest is not None:
+            x = confidence_vector(feats, b, a) if reverse else confidence_vector(feats, a, b)
+            z = head + float(np.dot(rest, x))
+        else:
+            z = 6.0 * feats.get("margin", 0.0) + 4.0 * (feats.get("cos", 0.0) - 0.3)
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    return prob

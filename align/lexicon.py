@@ -149,6 +149,12 @@ def en_stems(token: str) -> list[str]:
     A hyphenated token gives the stems of its parts and of the joined word
     ("non-aligned" -> non, align, nonalign) since dictionaries spell both ways.
     """
+    return list(_en_stems(token))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _en_stems(token: str) -> tuple[str, ...]:
+    """``en_stems`` as a tuple, cached: a book repeats its words thousands of times."""
     out = []
     parts = _EN_WORD.findall(token)
     if len(parts) > 1 and all(p.isalpha() for p in parts) and "-" in token:
@@ -166,7 +172,7 @@ def en_stems(token: str) -> list[str]:
         s = stem(lw)
         if s and s not in EN_STOPWORDS:
             out.append(s)
-    return out
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------
@@ -498,7 +504,7 @@ class Lexicon:
         """Normalised stems of the English content tokens."""
         out: set[str] = set()
         for t in tokens:
-            out.update(en_stems(t))
+            out.update(_en_stems(t))
         return frozenset(out)
 
     def match(self, zh_tokens: Sequence[str], en_tokens: Sequence[str]) -> LexMatch:

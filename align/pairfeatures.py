@@ -3,13 +3,16 @@
 Two signals the encoder is weak at: dictionary translations (CC-CEDICT for
 Chinese–English; shared word forms such as names for other pairs) and
 numbers, which must agree across a translation. Each sentence is reduced to
-a set once, so scoring a pair is a set intersection.
+a set once, so scoring a pair is a set intersection; over the aligner's
+whole search band the intersections are counted together (``band_overlaps``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from functools import cached_property
+from itertools import chain
 
 import numpy as np
 
@@ -47,12 +50,120 @@ def _form_bags(texts: Sequence[str]) -> list[frozenset[str]]:
     return [frozenset(w.lower()[:5] for w in _LATIN_WORD.findall(t)) for t in texts]
 
 
-def pair_scorer(src_texts: Sequence[str], tgt_texts: Sequence[str], src_lang: str, tgt_lang: str) -> Callable[[int, np.ndarray], np.ndarray]:
-    """A row function for the aligner: (source i, target js) -> (len(js), 2).
+class _Incidence:
+    """Sentence -> item sets as integer ids in CSR rows, so many
+    intersections can be counted at once instead of one set at a time."""
 
-    Column 0 is the share of the target sentence's words explained by the
-    source sentence, column 1 the number of non-trivial numbers they share.
+    def __init__(self, sets: Sequence[frozenset], vocab: dict) -> None:
+        flat = list(chain.from_iterable(sets))
+        new = set(flat).difference(vocab)
+        vocab.update(zip(new, range(len(vocab), len(vocab) + len(new))))
+        self.ids = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
+        self.indptr = np.zeros(len(sets) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, sets), dtype=np.int64, count=len(sets)), out=self.indptr[1:])
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+
+def band_overlaps(src: _Incidence, tgt: _Incidence, lo: np.ndarray, hi: np.ndarray, width: int,
+                  budget: int = 1 << 22) -> np.ndarray:
+    """``out[s, k] = |src[s] & tgt[lo[s] + k]|`` for ``lo[s] + k < hi[s]``, else 0.
+
+    A sort-merge join: every (target, item) entry is a key in one sorted
+    array, so each source item finds its band-limited postings with two
+    binary searches; work is proportional to the items actually shared.
     """
+    n, m = len(src), len(tgt)
+    out = np.zeros(n * width, dtype=np.int64)
+    if n == 0 or m == 0 or len(src.ids) == 0 or len(tgt.ids) == 0:
+        return out.reshape(n, width)
+    t_rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(tgt.indptr))
+    # entries are in row order, so a stable sort by item alone sorts by (item, row);
+    # with fewer than 2**16 items numpy's stable sort is a radix sort
+    ids = tgt.ids.astype(np.uint16) if int(tgt.ids.max()) < 1 << 16 else tgt.ids
+    order = np.argsort(ids, kind="stable")
+    key_rows = t_rows[order]
+    keys = tgt.ids[order] * (m + 1) + key_rows
+    s_rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(src.indptr))
+    base = src.ids * (m + 1)
+    start = np.searchsorted(keys, base + lo[s_rows], side="left")
+    stop = np.searchsorted(keys, base + np.maximum(hi[s_rows], lo[s_rows]), side="left")
+    count = stop - start
+    ends = np.cumsum(count)
+    # entries in slices whose expansion stays within the memory budget
+    e0 = 0
+    while e0 < len(count):
+        e1 = int(np.searchsorted(ends, (ends[e0 - 1] if e0 else 0) + budget, side="right"))
+        e1 = max(e1, e0 + 1)
+        c = count[e0:e1]
+        total = int(c.sum())
+        if total:
+            entry = np.repeat(np.arange(e0, e1, dtype=np.int64), c)
+            first = np.cumsum(c) - c
+            pos = start[entry] + (np.arange(total, dtype=np.int64) - np.repeat(first, c))
+            rows = s_rows[entry]
+            out += np.bincount(rows * width + (key_rows[pos] - lo[rows]), minlength=n * width)
+        e0 = e1
+    return out.reshape(n, width)
+
+
+class PairScorer:
+    """Pair evidence for the aligner: (source i, target js) -> (len(js), 2).
+
+    Column 0 is the share of the English sentence's words explained by the
+    other sentence, column 1 the number of non-trivial numbers they share.
+    ``table`` gives the same values for a whole band of cells at once.
+    """
+
+    def __init__(self, src_bags: Sequence[frozenset], tgt_bags: Sequence[frozenset], src_nums: Sequence[frozenset],
+                 tgt_nums: Sequence[frozenset], en_is_tgt: bool) -> None:
+        self.src_bags, self.tgt_bags = src_bags, tgt_bags
+        self.src_nums, self.tgt_nums = src_nums, tgt_nums
+        self.en_is_tgt = en_is_tgt
+
+    def __call__(self, i: int, js: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(js), 2), dtype=np.float32)
+        sb, sn = self.src_bags[i], self.src_nums[i]
+        for k, j in enumerate(js):
+            tb = self.tgt_bags[j]
+            en_bag = tb if self.en_is_tgt else sb
+            if en_bag:
+                out[k, 0] = len(sb & tb) / (len(en_bag) + 2.0)
+            if sn:
+                out[k, 1] = len(sn & self.tgt_nums[j])
+        return out
+
+    @cached_property
+    def _incidence(self) -> tuple[tuple[_Incidence, _Incidence], tuple[_Incidence, _Incidence]]:
+        words: dict = {}
+        nums: dict = {}
+        return ((_Incidence(self.src_bags, words), _Incidence(self.tgt_bags, words)),
+                (_Incidence(self.src_nums, nums), _Incidence(self.tgt_nums, nums)))
+
+    def table(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """(n, width, 2): row s holds targets lo[s] .. hi[s]-1, zeros after them."""
+        lo = np.asarray(lo, dtype=np.int64)
+        hi = np.maximum(np.asarray(hi, dtype=np.int64), lo)
+        n = len(self.src_bags)
+        width = max(1, int(np.max(hi - lo)) if n else 1)
+        (src_words, tgt_words), (src_nums, tgt_nums) = self._incidence
+        shared = band_overlaps(src_words, tgt_words, lo, hi, width)
+        same_nums = band_overlaps(src_nums, tgt_nums, lo, hi, width)
+        out = np.zeros((n, width, 2), dtype=np.float32)
+        if self.en_is_tgt:
+            en_len = np.diff(tgt_words.indptr).astype(np.float64)
+            cols = np.minimum(lo[:, None] + np.arange(width)[None, :], max(len(en_len) - 1, 0))
+            denom = en_len[cols] + 2.0 if len(en_len) else np.full((n, width), 2.0)
+        else:
+            denom = (np.diff(src_words.indptr).astype(np.float64) + 2.0)[:, None]
+        out[..., 0] = shared / denom
+        out[..., 1] = same_nums
+        return out
+
+
+def pair_scorer(src_texts: Sequence[str], tgt_texts: Sequence[str], src_lang: str, tgt_lang: str) -> PairScorer:
+    """The aligner's pair evidence for two sentence lists (see ``PairScorer``)."""
     langs = {src_lang, tgt_lang}
     if langs == {"zh", "en"}:
         src_bags = _zh_en_bags(src_texts, src_lang)
@@ -63,19 +174,4 @@ def pair_scorer(src_texts: Sequence[str], tgt_texts: Sequence[str], src_lang: st
         src_bags = _form_bags(src_texts)
         tgt_bags = _form_bags(tgt_texts)
         en_is_tgt = True
-    src_nums = _number_sets(src_texts, src_lang)
-    tgt_nums = _number_sets(tgt_texts, tgt_lang)
-
-    def row(i: int, js: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(js), 2), dtype=np.float32)
-        sb, sn = src_bags[i], src_nums[i]
-        for k, j in enumerate(js):
-            tb = tgt_bags[j]
-            en_bag = tb if en_is_tgt else sb
-            if en_bag:
-                out[k, 0] = len(sb & tb) / (len(en_bag) + 2.0)
-            if sn:
-                out[k, 1] = len(sn & tgt_nums[j])
-        return out
-
-    return row
+    return PairScorer(src_bags, tgt_bags, _number_sets(src_texts, src_lang), _number_sets(tgt_texts, tgt_lang), en_is_tgt)

@@ -123,3 +123,120 @@ def test_unknown_model_is_a_clear_error(tmp_path):
     enc = get_encoder(str(tmp_path / "no-such-model"), cache=False)
     with pytest.raises(AlignError, match="cannot load model"):
         enc.encode(["x"])
+
+
+# ------------------------------------------------------------ fast search ---
+# The search computes features for the whole band at once (shifted tables,
+# block widths, a sort-merge join for lexical overlap); the trainer and the
+# confidence model see features one bead at a time. Both must give the same
+# floats, or training and decoding would disagree.
+
+
+def _toy_with_all_evidence(n_src: int = 1500, seed: int = 3):
+    """Toy evidence plus joined-pair vectors, paragraphs and lexical/number bags."""
+    from align.pairfeatures import PairScorer
+
+    ev, gold = _toy_evidence(n_src, 6, seed)
+    rng = np.random.default_rng(seed)
+    n, m = ev.n, ev.m
+
+    def pairs(vecs):
+        p = np.zeros((len(vecs) + 1, vecs.shape[1]), dtype=np.float32)
+        p[2:] = vecs[1:] + vecs[:-1] + rng.normal(size=(len(vecs) - 1, vecs.shape[1])).astype(np.float32) * 0.1
+        return p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-9)
+
+    ev.src_pairs, ev.tgt_pairs = pairs(ev.src_vecs), pairs(ev.tgt_vecs)
+    ev.src_lens = rng.integers(5, 80, size=n).astype(np.float64)  # Chinese: fewer characters
+    ev.tgt_lens = np.array([1.5 * ev.src_lens[s[0]] / len(t) + rng.integers(-3, 4) for s, t in gold for _ in t])
+    ev.src_par_start = (rng.random(n) < 0.1).astype(np.int64)
+    ev.tgt_par_start = (rng.random(m) < 0.1).astype(np.int64)
+    words = [frozenset(rng.integers(0, 400, size=rng.integers(0, 12)).tolist()) for _ in range(n)]
+    tgt_words, tgt_nums = [], []
+    for (src, tgt) in gold:  # each target sentence shares some words of its source
+        for j in tgt:
+            tgt_words.append(frozenset(w for w in words[src[0]] if rng.random() < 0.6) | {int(rng.integers(0, 400))})
+            tgt_nums.append(frozenset({float(src[0] % 7)}) if rng.random() < 0.3 else frozenset())
+    nums = [frozenset({float(i % 7)}) if rng.random() < 0.3 else frozenset() for i in range(n)]
+    ev.pair_fn = PairScorer(words, tgt_words, nums, tgt_nums, en_is_tgt=True)
+    return ev, gold
+
+
+def test_band_features_equal_the_per_bead_features():
+    ev, _ = _toy_with_all_evidence()
+    cfg = A.AlignConfig()
+    band = A.coarse_band(ev, cfg)
+    assert band.width < ev.m // 4  # a real band, with shifted rows
+    ctx = A.score_context(ev, band, cfg.neighbours, cfg.max_side)
+    assert ctx.pair_table.values[..., 0].any() and ctx.pair_table.values[..., 1].any()
+    cf = A.cell_features(ev, band, ctx, cfg.bead_types())
+    assert set(cf.feats) == {t for t in cfg.bead_types() if t[0] > 0}
+    exercised = np.zeros(len(A.FEATURES), dtype=bool)
+    for (a, b), f in cf.feats.items():
+        ok = cf.valid[(a, b)]
+        ii, kk = np.nonzero(ok)
+        jj = band.lo[ii] + kk
+        if b == 0:
+            expected = ctx.src_best[ii - 1][:, None]
+        else:
+            expected = A.bead_features(ev, a, b, ii, jj, ctx)
+            exercised |= (expected != 0).any(axis=0)
+        assert np.array_equal(f[ii, kk], expected), (a, b)
+        assert not f[~ok].any()
+    assert exercised.all()  # every feature, paragraphs and lexical/number overlap included
+
+
+def test_alignment_keeps_its_features_per_bead():
+    """align_evidence computes bead features per type in bulk; a single bead must agree."""
+    ev, gold = _toy_with_all_evidence(400, seed=5)
+    path, ctx = A.search(ev, A.AlignConfig(), A.default_weights("zh", "en"))
+    bulk = A.path_feature_dicts(ev, ctx, path)
+    one = [A.bead_feature_dict(ev, ctx, i1 - i0, j1 - j0, i1, j1) for (i0, j0), (i1, j1) in zip(path, path[1:])]
+    assert bulk == one
+    al = A.align_evidence(ev, "zh", "en")
+    assert [b.score for b in al.beads] == [round(A.default_confidence(f, len(b.src), len(b.tgt)), 4) for f, b in zip(one, al.beads)]
+    assert score([(b.src, b.tgt) for b in al.beads], gold).f1 > 0.9
+
+
+def test_pair_table_in_bulk_equals_the_row_function():
+    ev, _ = _toy_with_all_evidence(600, seed=7)
+    band = A.coarse_band(ev, A.AlignConfig())
+    bulk = A.PairTable.build(ev.pair_fn, band, ev.n, ev.m, margin=A.FRAME)
+    rows = A.PairTable.build(lambda i, js: ev.pair_fn(i, js), band, ev.n, ev.m)  # no bulk method
+    assert np.array_equal(bulk.values, rows.values) and np.array_equal(bulk.lo, rows.lo)
+
+
+def test_shifted_band_rows_equal_lookups():
+    ev, _ = _toy_evidence(900, 5, seed=2)
+    band = A.coarse_band(ev, A.AlignConfig())
+    atoms_s, atoms_t = A.side_atoms(ev.src_vecs, None), A.side_atoms(ev.tgt_vecs, None)
+    width = band.width
+    for frame in (0, 3, A.FRAME):  # frame 0 and 3 force the element-wise fallback
+        bm = A.BandMatrix.build(atoms_s[1], atoms_t[0], band, pad=6, margin=frame)
+        for shift in (-1, 0, 2, 4):
+            for start in (0, 400, len(band.lo) - 50):
+                lo = band.lo[start : start + 256]
+                got = bm.aligned(lo, shift, 4, width, start)
+                i = np.repeat(start + np.arange(len(lo)), width + 8) - shift
+                j = (lo[:, None] - 4 + np.arange(width + 8)[None, :]).reshape(-1)
+                assert np.array_equal(got.reshape(-1), bm.lookup(i, j)), (frame, shift, start)
+
+
+@pytest.mark.parametrize("src_lang, tgt_lang", [("zh", "en"), ("en", "zh")])
+def test_lexical_overlap_over_a_band_equals_set_intersections(src_lang, tgt_lang):
+    from align.pairfeatures import pair_scorer
+    from align.read import read_document
+    from align.segment import segment
+
+    texts = {lang: [s.text for s in segment(read_document(REPO / "texts" / lang / "joint-statement.txt", lang))] for lang in ("zh", "en")}
+    src, tgt = texts[src_lang], texts[tgt_lang]
+    fn = pair_scorer(src, tgt, src_lang, tgt_lang)
+    n, m = len(src), len(tgt)
+    lo = np.clip((np.arange(n) * m) // n - 6, 0, m - 1)
+    hi = np.clip(lo + 13, 0, m)
+    table = fn.table(lo, hi)
+    assert table.shape == (n, 13, 2)
+    for i in range(n):
+        assert np.array_equal(table[i, : hi[i] - lo[i]], fn(i, np.arange(lo[i], hi[i])))
+        assert not table[i, hi[i] - lo[i] :].any()
+    # real evidence: translations share dictionary words and numbers near the diagonal
+    assert table[..., 0].mean() > 0.02 and table[..., 1].sum() >= 5
