@@ -86,7 +86,12 @@ class Evidence:
         return len(self.tgt_vecs)
 
 
-FEATURES = ["cos", "margin", "len", "lex", "num", "par", "local", "cos_lp"]
+BASE_FEATURES = ["cos", "margin", "len", "lex", "num", "par", "local", "cos_lp"]
+# Hinges max(x - knot, 0) let the linear scorer bend: a cosine of 0.8 says far
+# more than twice one of 0.4. Knots chosen by leave-one-document-out F1 on
+# MAC-Dev and Text+Berg (+0.008 and +0.007 over the base features alone).
+HINGES = (("cos", 0.3), ("cos", 0.5), ("cos", 0.7), ("margin", 0.15), ("local", 0.1), ("lex", 0.3))
+FEATURES = BASE_FEATURES + [f"{name}>{knot}" for name, knot in HINGES] + ["len_abs"]
 # features whose weight may differ by bead type (a 1-3 bead's cosine means less)
 TYPED_FEATURES = frozenset({"cos"})
 
@@ -396,6 +401,16 @@ def bead_features(ev: Evidence, a: int, b: int, i: np.ndarray, j: np.ndarray, ct
         ps = ctx.src_par[i - 1] - ctx.src_par[i - a]
         pt = ctx.tgt_par[j - 1] - ctx.tgt_par[j - b]
         f[:, 5] = -((ps > 0) != (pt > 0)).astype(np.float32)
+    return _add_hinges(f)
+
+
+def _add_hinges(f: np.ndarray) -> np.ndarray:
+    """Fill the derived columns of a feature array (last axis) from the base ones."""
+    base = len(BASE_FEATURES)
+    for k, (name, knot) in enumerate(HINGES):
+        np.maximum(f[..., BASE_FEATURES.index(name)] - knot, 0, out=f[..., base + k])
+    # length deviation in log-ratio units, linear where "len" is squared
+    np.negative(np.maximum(np.sqrt(np.abs(f[..., 2])) - 0.5, 0), out=f[..., -1])
     return f
 
 
@@ -771,7 +786,7 @@ class _BandGrid:
             f[..., 5] = -((ps > 0) != (pt > 0)).astype(np.float32)
         else:
             f[..., 5] = 0.0
-        return f
+        return _add_hinges(f)
 
 
 def _block_features(band: Band, ctx: ScoreContext, types: Sequence[tuple[int, int]], block: int = 256):
