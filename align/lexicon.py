@@ -350,31 +350,33 @@ def parse_cedict(path: Path) -> CedictData:
     )
 
 
-def _cache_file(path: Path) -> Path:
-    st = path.stat()
+def cached_parse(source: Path, kind: str, version: int, parse):
+    """``parse(source)``, kept as a pickle beside the embedding cache and keyed
+    by the source's size and time, so a dictionary is parsed once per machine.
+
+    Stale versions of the same kind are removed; a read-only or full disk only
+    costs the parse time.
+    """
+    st = source.stat()
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "align"
-    return base / f"cedict-v{CACHE_VERSION}-{st.st_size}-{int(st.st_mtime)}.pickle"
-
-
-def _load_table(path: Path) -> CedictData:
-    cache = _cache_file(path)
+    cache = base / f"{kind}-v{version}-{st.st_size}-{int(st.st_mtime)}.pickle"
     try:
         with open(cache, "rb") as fh:
             return pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, AttributeError):
         pass
-    table = parse_cedict(path)
+    table = parse(source)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".cedict-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=f".{kind}-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(table, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, cache)
-        for old in cache.parent.glob("cedict-v*.pickle"):
+        for old in cache.parent.glob(f"{kind}-v*.pickle"):
             if old != cache:
                 old.unlink(missing_ok=True)
     except OSError:
-        pass  # a read-only home only costs the parse time
+        pass
     return table
 
 
@@ -416,7 +418,7 @@ class Lexicon:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Lexicon:
-        d = _load_table(path or cedict_path())
+        d = cached_parse(path or cedict_path(), "cedict", CACHE_VERSION, parse_cedict)
         return cls(d.table, d.abbr, d.readings, d.proper, d.names,
                    max(map(len, d.table)) if d.table else 1)
 

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import functools
 import gzip
-import os
-import pickle
 import re
-import tempfile
 from pathlib import Path
 
-from align.lexicon import cedict_path, en_stems
+from align.lexicon import cached_parse, cedict_path, en_stems
 
 CACHE_VERSION = 1
 _LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
@@ -46,32 +43,10 @@ def parse_senses(path: Path) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items() if v}
 
 
-def _cache_file(path: Path) -> Path:
-    st = path.stat()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "align"
-    return base / f"cedict-senses-v{CACHE_VERSION}-{st.st_size}-{int(st.st_mtime)}.pickle"
-
-
 @functools.lru_cache(maxsize=1)
 def load_senses() -> dict[str, tuple[str, ...]]:
     """The shared read-only sense table (parsed once, then read from the cache)."""
-    path = cedict_path()
-    cache = _cache_file(path)
-    try:
-        with open(cache, "rb") as fh:
-            return pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
-        pass
-    table = parse_senses(path)
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".senses-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(table, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache)
-    except OSError:
-        pass  # a read-only home only costs the parse time
-    return table
+    return cached_parse(cedict_path(), "cedict-senses", CACHE_VERSION, parse_senses)
 
 
 def sense_stems(sense: str) -> frozenset[str]:
