@@ -13,8 +13,16 @@ of the text). The query side is real USE. Timings are real; similarities are
 not meaningful, but the approximate (coarse + re-rank) search is compared
 with an exact scan of the same vectors for its recall.
 
-    python bench/lookup_bench.py --pairs 1000000
+Indexing is reported as wall time and as CPU seconds by step in each of the
+two processes (this one and the full-text writer): on a shared machine the
+wall time says more about the other processes than about the index, and the
+CPU figures bound what two free cores would do. With --workdir the JSONL
+files are kept and reused by later runs of the same size.
+
+    python bench/lookup_bench.py --pairs 1000000 --workdir /tmp/lookup-1m
+    python bench/lookup_bench.py --pairs 1000000 --vectors none    # the text index alone
     python bench/lookup_bench.py --zh-tokenizers     # jieba vs bigram correctness
+    python bench/lookup_bench.py --query-encoding    # cold USE query encoding, step by step
 """
 
 from __future__ import annotations
@@ -178,11 +186,16 @@ class DerivedEncoder:
         self.mix = _unit(mix)
         self.jitter = 0.1 * _unit(rng.standard_normal((1024, self.dim)).astype(np.float32))
 
+    seconds = cpu_seconds = 0.0  # spent making vectors: the stand-in's own cost, not the index's
+
     def encode(self, texts: list[str]) -> np.ndarray:
+        t0, c0 = time.perf_counter(), time.process_time()
         h = np.fromiter((zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in texts), dtype=np.int64, count=len(texts))
         v = self.mix[h & 0xFFFF]
         v += self.jitter[(h >> 16) & 1023]
         v /= np.linalg.norm(v, axis=1, keepdims=True)
+        self.seconds += time.perf_counter() - t0
+        self.cpu_seconds += time.process_time() - c0
         return v
 
 
@@ -310,7 +323,17 @@ def bench_queries(db: Path, beads, args, query_encoder) -> None:
             recalls.append(len(set(truth.tolist()) & set(rows.tolist())) / 10)
             near.append(float(np.mean(scores >= exact[truth[-1]] - 0.01)))
     print(f"  {'semantic: search (vector)':28s} {summary(search_times)}")
-    print(f"  {'semantic: USE query encode':28s} {summary(enc_times)}")
+    threads = getattr(query_encoder.inner, "threads", None)
+    print(f"  {'semantic: USE query encode':28s} {summary(enc_times)}   (warm model{f', {threads} BLAS threads' if threads else ''})")
+    if threads is not None and threads != 1:
+        query_encoder.inner.threads = 1
+        one = []
+        for q in sem_queries:
+            t0 = time.perf_counter()
+            query_encoder.encode([q])
+            one.append((time.perf_counter() - t0) * 1000)
+        query_encoder.inner.threads = threads
+        print(f"  {'semantic: USE query encode':28s} {summary(one)}   (warm model, 1 BLAS thread)")
     if recalls:
         print(f"  semantic (clustered, approximate) vs an exact scan of the same vectors: recall@10 {statistics.mean(recalls):.3f}"
               f" (min {min(recalls):.1f}); share of returned top-10 scoring within 0.01 of the true 10th: {statistics.mean(near):.3f}")
@@ -318,6 +341,57 @@ def bench_queries(db: Path, beads, args, query_encoder) -> None:
         print(f"  (exact full scan of {store.vectors.shape[0]:,} x {store.vectors.shape[1]} float32, for comparison: {summary(t_exact)})")
     store.close()
     con.close()
+
+
+_COLD_PROBE = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+marks, last = [], [time.perf_counter(), time.process_time()]
+def mark(step):
+    now = [time.perf_counter(), time.process_time()]
+    marks.append((step, 1000 * (now[0] - last[0]), 1000 * (now[1] - last[1])))
+    last[:] = now
+import numpy
+mark("import numpy")
+from align.embed import get_encoder
+mark("import align.embed")
+enc = get_encoder(None, cache=False)
+if hasattr(enc, "threads"):
+    enc.threads = int(sys.argv[3])
+net = getattr(enc, "_network", None)
+if net is not None:  # align's own USE forward pass: weights and tokenizer load separately
+    net = net()
+    mark("load weights")
+    if hasattr(net, "tokenize"):
+        net.tokenize(["x"])
+        mark("load tokenizer")
+enc.encode([sys.argv[2]])
+mark("first encode (one query)" if net is not None else "load + first encode")
+warm = []
+for i in range(15):
+    t = [time.perf_counter(), time.process_time()]
+    enc.encode([sys.argv[2] + f" {i}"])
+    warm.append((1000 * (time.perf_counter() - t[0]), 1000 * (time.process_time() - t[1])))
+warm.sort()
+marks.append(("warm encode, median of 15", warm[7][0], sorted(w[1] for w in warm)[7]))
+print(json.dumps(marks))
+"""
+
+
+def query_encoding(runs: int) -> None:
+    """Where a cold semantic lookup's query vector costs: each run is a fresh
+    process (as `align lookup --semantic` is), steps in wall / CPU ms."""
+    import subprocess
+
+    query = "Which animals will China give to Russia?"
+    for threads in (1, 2):
+        print(f"USE query encoding, fresh process, {threads} BLAS thread(s) (wall ms / CPU ms; median of {runs} runs):")
+        results = [json.loads(subprocess.run([sys.executable, "-c", _COLD_PROBE, str(REPO), query, str(threads)], check=True,
+                                             capture_output=True, text=True).stdout) for _ in range(runs)]
+        for i, (step, _, _) in enumerate(results[0]):
+            wall = statistics.median(r[i][1] for r in results)
+            cpu = statistics.median(r[i][2] for r in results)
+            print(f"  {step:32s} {wall:7.1f} / {cpu:7.1f}")
 
 
 class _Fixed:
@@ -418,11 +492,27 @@ def make_encoders(args, beads):
     return encoder, QueryEncoder(get_encoder(None, cache=False), encoder.name)  # uncached: time real encoding
 
 
-def build(args, beads, work: Path, db: Path, encoder) -> None:
+def corpus(beads, args, work: Path) -> list[Path]:
+    """The synthetic JSONL files, reused from ``work`` when an earlier run made
+    the same ones (a million pairs take a minute to write)."""
+    manifest = work / "corpus.json"
+    want = {"pairs": args.pairs, "docs": args.docs, "beads": len(beads), "version": 1}
+    if manifest.is_file():
+        made = json.loads(manifest.read_text())
+        files = [work / f for f in made.pop("files", [])]
+        if made == want and files and all(f.is_file() for f in files):
+            print(f"reusing the {args.pairs:,} pairs in {work}")
+            return files
     t0 = time.perf_counter()
     files = write_corpus(beads, args.pairs, args.docs, work)
+    manifest.write_text(json.dumps({**want, "files": [f.name for f in files]}))
     size = sum(f.stat().st_size for f in files)
     print(f"wrote {args.pairs:,} pairs in {len(files)} JSONL files ({size / 2**20:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+    return files
+
+
+def build(args, beads, work: Path, db: Path, encoder) -> None:
+    files = corpus(beads, args, work)
     with open(files[0], encoding="utf-8") as f:
         sample = [json.loads(next(f)) for _ in range(min(2000, args.pairs // len(files)))]
     print(f"  average pair: {statistics.mean(len(r['zh']) for r in sample):.0f} Chinese characters, "
@@ -440,11 +530,25 @@ def build(args, beads, work: Path, db: Path, encoder) -> None:
     sizes = {p.name: p.stat().st_size for p in work.glob("align.db*")}
     t = stats.timings
     print(f"\nindexed {stats.beads:,} pairs in {stats.seconds:.1f} s = {stats.pairs_per_second:,.0f} pairs/s (wall; load average before: {load:.1f})")
-    print("  phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in t.items()))
-    busiest = max(t.get("cpu_this_process", 0), t.get("cpu_writer_process", 0))
-    if busiest:
-        print(f"  CPU: this process {t['cpu_this_process']:.1f} s, writer process {t['cpu_writer_process']:.1f} s"
-              f" -> {stats.beads / busiest:,.0f} pairs per second of the busier process's CPU (what two free cores would give)")
+    if encoder is not None:
+        own = stats.seconds - encoder.seconds
+        print(f"  without the stand-in encoder's own {encoder.seconds:.1f} s (real vectors come from the embedding cache or a model):"
+              f" {own:.1f} s = {stats.beads / own:,.0f} pairs/s")
+    cpu_keys = [k for k in t if k.startswith(("cpu_", "child_")) or k == "batches"]
+    print("  wall time by phase: " + ", ".join(f"{k} {v:.1f} s" for k, v in t.items() if k not in cpu_keys))
+    main_cpu, child_cpu = t.get("cpu_this_process", 0.0), t.get("cpu_writer_process", 0.0)
+    if encoder is not None:
+        main_cpu -= encoder.cpu_seconds
+    steps = ", ".join(f"{k[4:]} {t[k]:.1f}" for k in cpu_keys if k.startswith("cpu_") and k not in ("cpu_this_process", "cpu_writer_process"))
+    print(f"  CPU s, this process: {main_cpu:.1f}{' without the stand-in encoder' if encoder is not None else ''} ({steps};"
+          " the rest: b-tree indexes, vectors' clustering, copying into the writer's file)")
+    if child_cpu:
+        steps = ", ".join(f"{k[10:]} {t[k]:.1f}" for k in cpu_keys if k.startswith("child_cpu_"))
+        print(f"  CPU s, writer process: {child_cpu:.1f} ({steps}); it made the bigrams of"
+              f" {t.get('child_batches_converted', 0)} of {t.get('batches', '?')} batches")
+    bound = max(main_cpu, child_cpu, (main_cpu + child_cpu) / 2)
+    if bound:
+        print(f"  -> at best {stats.beads / bound:,.0f} pairs/s on two free cores (the busier process's CPU, or half the total)")
     print("  files: " + ", ".join(f"{k} {v / 2**20:,.0f} MB" for k, v in sorted(sizes.items())))
     print(f"  peak RSS after build: {rss_mb():,.0f} MB")
 
@@ -461,11 +565,15 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=30, help="queries per lookup kind")
     ap.add_argument("--limit", type=int, default=20)
     ap.add_argument("--zh-tokenizers", action="store_true", help="only compare jieba and bigram Chinese indexing")
+    ap.add_argument("--query-encoding", action="store_true", help="only time a cold USE query encoding, step by step, in fresh processes")
     ap.add_argument("--reuse-index", action="store_true", help="with --workdir: time lookups on the index already there")
     args = ap.parse_args()
 
     if args.zh_tokenizers:
         zh_tokenizers(args.shared, args.queries * 10)
+        return
+    if args.query_encoding:
+        query_encoding(max(3, args.queries // 6))
         return
 
     beads = real_beads(args.shared)

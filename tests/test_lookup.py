@@ -22,12 +22,13 @@ import pytest
 from align.lookup import SCHEMA_VERSION, build_index, clause_number, format_hits, hits_to_json, search
 from align.lookup import store as store_mod
 from align.lookup import vectors as vectors_mod
-from align.lookup.text import exact_regex, fold, index_text_reference, index_texts, query_script
+from align.lookup.text import exact_regex, fold, index_text_reference, index_texts, query_script, term_regex, word_terms
 from align.model import AlignError
 
 ROOT = Path(__file__).resolve().parents[1]
 ZH_PATH = ROOT / "texts" / "zh" / "joint-statement.txt"
 EN_PATH = ROOT / "texts" / "en" / "joint-statement.txt"
+JS_BEADS = ROOT / "outputs" / "joint-statement.jsonl"  # `align run` on the texts above, with its audit file
 
 # (zh paragraph starts, en paragraph starts, zh section, en section, zh clause, en clause)
 # A side with two starts is two paragraphs of that language forming one bead.
@@ -339,7 +340,7 @@ def _copy_db(corpus, tmp_path: Path) -> Path:
     return db
 
 
-@pytest.mark.parametrize("version,word", [(SCHEMA_VERSION - 1, "older"), (SCHEMA_VERSION + 1, "newer")])
+@pytest.mark.parametrize("version,word", [(min(store_mod.COPYABLE_VERSIONS) - 1, "older"), (SCHEMA_VERSION + 1, "newer")])
 def test_schema_version_mismatch(corpus, tmp_path, version, word):
     db = _copy_db(corpus, tmp_path)
     con = sqlite3.connect(db)
@@ -354,6 +355,30 @@ def test_schema_version_mismatch(corpus, tmp_path, version, word):
     stats = build_index([corpus["jsonl"]], db, encoder=HashEncoder(), fresh=True)
     assert stats.total_beads == len(PAIRS)
     assert beads_of(search(db, "熊猫")) == [PANDA]
+
+
+def test_a_build_carries_documents_over_from_the_previous_index_format(corpus, tmp_path):
+    """Format 1 had one two-column FTS table; its other tables are those of
+    today, so `align run` over an old output folder rebuilds it in place
+    instead of refusing, while a lookup asks for the rebuild."""
+    db = _copy_db(corpus, tmp_path)
+    con = sqlite3.connect(db)
+    con.executescript(
+        "DROP TABLE fts_cjk; DROP TABLE fts_other; DELETE FROM vocab;"
+        "CREATE VIRTUAL TABLE fts USING fts5(cjk, other, content='', columnsize=0, tokenize='unicode61 remove_diacritics 2');"
+        "PRAGMA user_version = 1;"
+    )
+    con.close()
+    with pytest.raises(AlignError, match="older version.*rebuild it with `align index`"):
+        search(db, "熊猫")
+    tmx = write_tmx(tmp_path / "memory.tmx", corpus["records"][5:])
+    stats = build_index([tmx], db, encoder=HashEncoder())
+    assert stats.kept == ("joint-statement",) and stats.documents == ("memory",)
+    assert [(h.document, h.bead) for h in search(db, "大熊猫")] == [("joint-statement", PANDA), ("memory", PANDA - 5)]
+    kept = search(db, "欧亚经济委员会", mode="exact", document="joint-statement")
+    assert kept == search(corpus["db"], "欧亚经济委员会", mode="exact")
+    assert kept[0].findings == (FINDING,)
+    assert beads_of(search(db, clause="十六", section="务实合作")) == [2, 3, 4]
 
 
 def test_missing_and_corrupt_index(corpus, tmp_path):
@@ -402,6 +427,7 @@ def test_bad_input_files_leave_the_index_untouched(corpus, tmp_path):
     dup = write_jsonl(tmp_path / "dup.jsonl", [good[0], good[0]])
     not_utf8 = tmp_path / "latin1.jsonl"
     not_utf8.write_bytes(json.dumps(good[0], ensure_ascii=False).encode("utf-8") + b"\n" + '{"bead": 1, "zh": "é"}'.encode("latin-1") + b"\n")
+    bad_spans = write_jsonl(tmp_path / "spans.jsonl", [good[0], {**good[1], "en_spans": [[0, "12"]]}])
     bad_tmx = tmp_path / "bad.tmx"
     bad_tmx.write_text('<tmx version="1.4"><header srclang="en"/><body><tu><tuv xml:lang="en"><seg>x</seg></tu></body></tmx>', encoding="utf-8")
     not_tmx = tmp_path / "notes.xml"
@@ -410,6 +436,7 @@ def test_bad_input_files_leave_the_index_untouched(corpus, tmp_path):
         (bad_json, r"bad\.jsonl:2: invalid JSON"),
         (no_sides, "expected two sides"),
         (dup, r"dup\.jsonl:2: .*bead 0 appears twice"),
+        (bad_spans, r"spans\.jsonl:2: .*spans must be lists of \[start, end\] integers"),
         (not_utf8, r"latin1\.jsonl:2: not UTF-8"),
         (bad_tmx, r"bad\.tmx: not valid TMX"),
         (not_tmx, "not a TMX file"),
@@ -485,14 +512,38 @@ def test_tmx_indexing_and_document_replacement(corpus, tmp_path):
     assert search(db, "Eurasian", mode="exact", clause="16")[0].findings == ()
 
 
-def test_parallel_build_gives_the_same_index(corpus, tmp_path):
-    """Big inputs are inserted by a child process; force it on the small one."""
+@pytest.mark.parametrize("child_converts", [False, True])
+def test_parallel_build_gives_the_same_index(corpus, tmp_path, monkeypatch, child_converts):
+    """Big inputs get their full-text tables from a child process; force it
+    on the small one, in batches of 2 beads, with the bigrams made by the
+    parent or (when the child keeps up) by the child."""
+    monkeypatch.setattr(store_mod._ProcessFts, "behind", lambda self: -1.0 if child_converts else float("inf"))
     db = tmp_path / "parallel.db"
-    stats = build_index([corpus["jsonl"]], db, encoder=HashEncoder(), parallel=True)
+    stats = build_index([corpus["jsonl"]], db, encoder=HashEncoder(), parallel=True, batch=2)
     assert stats.total_beads == len(PAIRS) and stats.findings == 1
-    for q, mode in (("欧亚经济联盟", "word"), ("Eurasian Economic Union", "word"), ("anda", "exact")):
+    assert stats.timings["child_batches_converted"] == (len(PAIRS) + 1) // 2 * child_converts
+    for q, mode in (("欧亚经济联盟", "word"), ("Eurasian Economic Union", "word"), ("anda", "exact"), ("熊猫", "exact"), ("豹", "word")):
         assert search(db, q, mode=mode) == search(corpus["db"], q, mode=mode)
     assert beads_of(search(db, clause="十六", section="务实合作")) == [2, 3, 4]
+    for r in corpus["records"]:
+        top = search(db, r["zh"], mode="semantic", encoder=HashEncoder(), limit=1)[0]
+        assert (top.bead, top.side) == (r["bead"], 0)
+
+
+def test_two_level_clusters_assign_rows_to_their_nearest_cluster():
+    """Rows are assigned through their nearest groups of clusters: probing
+    every group is the flat nearest-centroid rule, probing two nearly so."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3000, 24)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    clusters = vectors_mod.TwoLevelClusters(x, 60)
+    k = clusters.centroids.shape[0]
+    assert 50 <= k <= 70 and clusters.starts[-1] == k and clusters.groups.shape[0] < k
+    assert np.allclose(np.linalg.norm(clusters.centroids, axis=1), 1, atol=1e-5)
+    flat = np.argmax(x @ clusters.centroids.T, axis=1)
+    assert (clusters.assign(x, probe=clusters.groups.shape[0]) == flat).all()
+    assert (clusters.assign(x) == flat).mean() > 0.85
+    assert np.bincount(clusters.assign(x), minlength=k).min() > 0  # no cluster left empty
 
 
 def test_coarse_vectors_path(corpus, tmp_path, monkeypatch):
@@ -575,3 +626,97 @@ def test_semantic_search_is_cross_lingual_with_use(corpus, tmp_path):
     hits = search(db, "欧亚经济联盟经贸合作协定早日生效", mode="semantic", encoder=enc, side="en", limit=3)
     assert hits[0].bead == EEU_AGREEMENT and hits[0].side == 1
     assert time.perf_counter() - t0 < 60
+
+
+# ---------------------------------------------------------------- the real aligner output
+
+
+@pytest.fixture(scope="module")
+def real_index(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    if not JS_BEADS.is_file():
+        pytest.skip(f"{JS_BEADS} is absent: run `align run` to make it")
+    tmp = tmp_path_factory.mktemp("real")
+    records = [json.loads(line) for line in JS_BEADS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    inline, child = tmp / "inline.db", tmp / "child.db"
+    build_index([JS_BEADS], inline, vectors=False, parallel=False)
+    build_index([JS_BEADS], child, vectors=False, parallel=True)
+    return {"records": records, "inline": inline, "child": child}
+
+
+def _real_queries(records: list[dict]) -> dict[str, list[str]]:
+    """A Chinese substring and an English word from every bead, English
+    phrases and word fragments from some, and a few chosen by hand."""
+    rnd = random.Random(21)
+    zh_subs, en_words, phrases, fragments = [], [], [], []
+    for r in records:
+        runs = re.findall(r"[\u4e00-\u9fff]+", r["zh"])
+        if runs:
+            run = rnd.choice(runs)
+            k = min(len(run), rnd.choice((1, 2, 3, 4)))
+            i = rnd.randrange(len(run) - k + 1)
+            zh_subs.append(run[i : i + k])
+        words = re.findall(r"[A-Za-z]{2,}", r["en"])
+        if words:
+            en_words.append(rnd.choice(words))
+    for r in rnd.sample(records, 40):
+        toks = r["en"].split()
+        i = rnd.randrange(max(1, len(toks) - 3))
+        phrases.append(" ".join(toks[i : i + rnd.choice((2, 3, 4))]))
+        words = [w for w in re.findall(r"[A-Za-z]{5,}", r["en"])]
+        if words:
+            fragments.append(rnd.choice(words)[1:-1])
+    return {
+        "zh": ["欧亚经济联盟", "熊猫", "合作", "中俄", "一带一路", "豹", *zh_subs],
+        "en": ["Eurasian", "cooperation", "pandas", "the", "Belt and Road", "Eurasian Economic Union", *en_words],
+        "exact": ["European-European Economic Union", "conomic Un", "2019", *phrases, *fragments, *zh_subs[::5]],
+    }
+
+
+@pytest.mark.slow  # about 10 s: some 700 lookups on each of two indexes
+def test_real_index_lookups_match_a_plain_scan_and_both_build_paths(real_index):
+    """What the bulk loader builds must not change what a lookup returns. On
+    the real Joint Statement output (221 beads), Chinese substrings, English
+    words, exact phrases and fragments and clause addresses give, from an
+    index built in-process and one built by the writer process, the same hits,
+    and those are the beads a plain scan of the JSONL finds."""
+    recs, inline, child = real_index["records"], real_index["inline"], real_index["child"]
+    queries = _real_queries(recs)
+    key = {"cjk": "zh", "other": "en"}
+    checked = 0
+    for q in queries["zh"] + queries["en"]:
+        side = key[query_script(q)]
+        patterns = [term_regex(t) for t in word_terms(q)]
+        truth = [r["bead"] for r in recs if all(p.search(fold(r[side])) for p in patterns)]
+        hits = search(inline, q, limit=500)
+        assert beads_of(hits) == truth, q
+        assert hits == search(child, q, limit=500), q
+        checked += bool(truth)
+    for q in queries["exact"]:
+        sides = {"cjk": ["zh"], "other": ["en"], None: ["zh", "en"]}[query_script(q)]
+        rx = exact_regex(q)
+        truth = [r["bead"] for r in recs if any(rx.search(fold(r[s])) for s in sides)]
+        hits = search(inline, q, mode="exact", limit=500)
+        assert sorted(beads_of(hits)) == truth, q  # whole-word matches first, then the rest
+        assert hits == search(child, q, mode="exact", limit=500), q
+        checked += bool(truth)
+    assert checked > 450
+    for clause, section in (("十六", "务实合作"), ("16", "Practical cooperation"), ("(16)", None), (None, "务实合作"), ("3", "政治")):
+        want = " ".join(fold(section).split()) if section else None
+        truth = [
+            r["bead"] for r in recs
+            if (clause is None or r["number"] == clause_number(clause))
+            and (want is None or any(want in " ".join(fold(r["section"][k] or "").split()) for k in ("zh", "en")))
+        ]
+        hits = search(inline, clause=clause, section=section, limit=500)
+        assert truth and beads_of(hits) == truth, (clause, section)
+        assert hits == search(child, clause=clause, section=section, limit=500)
+    # the audit findings travel with their beads through both builds
+    audit = JS_BEADS.with_name("joint-statement.audit.jsonl")
+    if audit.is_file():
+        findings: dict[int, list[dict]] = {}
+        for line in audit.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                f = json.loads(line)
+                findings.setdefault(f["bead"], []).append(f)
+        for h in search(child, clause="十六", section="务实合作", limit=50):
+            assert list(h.findings) == findings.get(h.bead, []), h.bead

@@ -23,6 +23,7 @@ import numpy as np
 
 from align.model import AlignError
 
+from ._writer import FTS_TABLES
 from .store import DEFAULT_DB, DocInfo, _corrupt, connect, default_encoder, open_vectors, read_docs, read_meta
 from .text import (
     base_lang,
@@ -35,7 +36,6 @@ from .text import (
     regex_script,
     substring_phrase,
     term_regex,
-    with_column,
     word_expression,
     word_terms,
 )
@@ -251,12 +251,13 @@ def _text_lookup(con: sqlite3.Connection, docs: dict[int, DocInfo], flt: _Filter
 
     script = query_script(q)
     ok = _side_ok(docs, script, side)
-    column = {"cjk": "cjk", "other": "other", None: None}[script]
+    # digits and punctuation only: either kind of side
+    tables = [FTS_TABLES[script]] if script is not None else list(FTS_TABLES.values())
     if mode == "word":
         terms = word_terms(q)
         expr = word_expression(terms)
         patterns = [term_regex(t) for t in terms]
-        return _fts(con, flt, ok, [with_column(expr, column)], lambda t: find_spans(patterns, t), limit, verify=False)
+        return _fts(con, flt, ok, tables, expr, lambda t: find_spans(patterns, t), limit, verify=False)
 
     rx = exact_regex(q)
     if not rx.pattern:
@@ -271,7 +272,7 @@ def _text_lookup(con: sqlite3.Connection, docs: dict[int, DocInfo], flt: _Filter
     out: list[_Found] = []
     for expr in tiers:
         seen = {f[0] for f in out}
-        more = _fts(con, flt, ok, [with_column(expr, column)], spans, limit + len(seen), verify=True)
+        more = _fts(con, flt, ok, tables, expr, spans, limit + len(seen), verify=True)
         out += [f for f in more if f[0] not in seen][: limit - len(out)]
         if len(out) >= limit:
             break
@@ -318,17 +319,18 @@ def _quote_term(t: str) -> str:
     return '"' + t.replace('"', '""') + '"'
 
 
-def _fts(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]], exprs: list[str], spans_of: Any,
-         limit: int, verify: bool) -> list[_Found]:
-    """Matches of the FTS5 queries, merged in document order; with ``verify``
-    only rows whose matched side really has a span count (the index yields
-    candidates, e.g. the same words with other punctuation)."""
-    sql = (
-        "SELECT f.rowid, b.id, b.doc, b.text_a, b.text_b FROM fts f JOIN beads b ON b.id = (f.rowid >> 1)"
-        f" WHERE fts MATCH ?{_and(flt)} ORDER BY f.rowid"
-    )
+def _fts(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]], tables: list[str], expr: str,
+         spans_of: Any, limit: int, verify: bool) -> list[_Found]:
+    """Matches of the FTS5 query in the given tables, merged in document
+    order; with ``verify`` only rows whose matched side really has a span
+    count (the index yields candidates, e.g. the same words with other
+    punctuation)."""
 
-    def stream(expr: str) -> Iterator[tuple[int, _Found]]:
+    def stream(table: str) -> Iterator[tuple[int, _Found]]:
+        sql = (
+            f"SELECT f.rowid, b.id, b.doc, b.text_a, b.text_b FROM {table} f JOIN beads b ON b.id = (f.rowid >> 1)"
+            f" WHERE {table} MATCH ?{_and(flt)} ORDER BY f.rowid"
+        )
         try:
             cur = con.execute(sql, (expr, *flt.params))
         except sqlite3.OperationalError as exc:  # should not happen: every token is quoted
@@ -347,7 +349,7 @@ def _fts(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]]
 
     out: list[_Found] = []
     seen: set[int] = set()
-    for _, found in heapq.merge(*(stream(e) for e in exprs), key=lambda x: x[0]):
+    for _, found in heapq.merge(*(stream(t) for t in tables), key=lambda x: x[0]):
         if found[0] in seen:
             continue
         seen.add(found[0])

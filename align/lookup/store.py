@@ -6,9 +6,10 @@ old file, so a crash or a bad input file leaves the previous index intact.
 
 Layout: ``beads`` holds texts and structure labels (ids contiguous from 0 in
 document order, so ``2 * id + side`` is also the row in the vectors file);
-``fts`` is a contentless FTS5 table with one row per bead side (rowid
-``2 * id + side``) and two columns, ``cjk`` and ``other``, so a Chinese query
-searches Chinese sides and an English one English sides.
+``fts_cjk`` and ``fts_other`` are contentless FTS5 tables with one row per
+bead side (rowid ``2 * id + side``), CJK sides in one and all others in the
+other, so a Chinese query searches Chinese sides and an English one English
+sides.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 
 from align.model import AlignError
 
-from ._writer import BULK_PRAGMAS, open_bulk
+from ._writer import FTS_SCHEMA, FtsLoader, open_bulk, prepare_fts
 from .sources import BeadRow, open_sources
 from .text import base_lang, clause_number, has_cjk, index_texts, is_cjk_lang
 from .vectors import (
@@ -43,7 +44,10 @@ from .vectors import (
     vectors_path,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: one FTS5 table per script (was one table with two columns)
+# Index formats a build can carry documents over from: only the full-text
+# tables changed since 1, and a build writes those afresh anyway.
+COPYABLE_VERSIONS = (1, 2)
 APPLICATION_ID = 0x416C4E4C  # "AlNL": tells our index from any other SQLite file
 DEFAULT_DB = Path("outputs") / "align.db"
 
@@ -63,9 +67,7 @@ CREATE TABLE beads(
 CREATE TABLE findings(doc INTEGER NOT NULL, bead INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE sections(id INTEGER PRIMARY KEY, a TEXT, b TEXT);
 CREATE TABLE vocab(term TEXT PRIMARY KEY) WITHOUT ROWID;
-CREATE VIRTUAL TABLE fts USING fts5(cjk, other, content='', columnsize=0,
-    tokenize='unicode61 remove_diacritics 2');
-"""
+""" + FTS_SCHEMA
 # Created after the bulk load: cheaper than maintaining them row by row.
 _INDEXES = """
 CREATE UNIQUE INDEX beads_doc_n ON beads(doc, n);
@@ -80,7 +82,12 @@ CREATE INDEX findings_bead ON findings(doc, bead);
 
 @dataclass(frozen=True)
 class IndexStats:
-    """What a build did; ``seconds`` is wall time for the whole build."""
+    """What a build did; ``seconds`` is wall time for the whole build.
+
+    ``timings``, for benchmarks: wall seconds by phase, CPU seconds by step
+    of this process (``cpu_*``) and of the full-text writer process
+    (``child_cpu_*``), and batch counts (``batches``,
+    ``child_batches_converted``)."""
 
     db_path: Path
     documents: tuple[str, ...]  # indexed from the given sources
@@ -132,8 +139,8 @@ def _corrupt(db_path: Path, exc: Exception) -> AlignError:
     return AlignError(f"{db_path}: index is damaged or not an align index ({exc}); rebuild it with `align index`")
 
 
-def connect(db_path: Path | str, readonly: bool = True) -> sqlite3.Connection:
-    """Open an index, checking it is ours and of this schema version."""
+def connect(db_path: Path | str, readonly: bool = True, versions: Sequence[int] = (SCHEMA_VERSION,)) -> sqlite3.Connection:
+    """Open an index, checking it is ours and of one of these schema versions."""
     check_fts5()
     db_path = Path(db_path)
     if not db_path.exists():
@@ -154,7 +161,7 @@ def connect(db_path: Path | str, readonly: bool = True) -> sqlite3.Connection:
     if app != APPLICATION_ID:
         con.close()
         raise AlignError(f"{db_path}: not an align index (some other SQLite file or an unfinished build)")
-    if version != SCHEMA_VERSION:
+    if version not in versions:
         con.close()
         which = "an older" if version < SCHEMA_VERSION else "a newer"
         raise AlignError(
@@ -215,40 +222,42 @@ def _side_cjk(lang: str, texts: Iterable[str]) -> bool:
     return bool(sample) and sum(map(has_cjk, sample)) * 2 > len(sample)
 
 
-class _InlineWriter:
-    """Bulk inserts on this process's own connection (small builds)."""
+class _InlineFts:
+    """FTS inserts on the builder's own connection (small builds)."""
 
-    def __init__(self, db_path: Path) -> None:
-        self.con = open_bulk(str(db_path))
+    def __init__(self, con: sqlite3.Connection) -> None:
+        prepare_fts(con)
+        self.loader = FtsLoader(con)
 
-    def put(self, sql: str, rows: list) -> None:
-        self.con.executemany(sql, rows)
+    def put(self, cjk: list, other: list, raw: bool = False) -> None:
+        self.loader.put(cjk, other, raw)
 
-    def close(self) -> None:
-        self.con.execute("COMMIT")
-        self.con.close()
-
-    def abort(self) -> None:
-        self.con.close()
+    def behind(self) -> float:
+        return float("inf")  # no one else to convert texts
 
 
-class _ProcessWriter:
-    """Bulk inserts in a child process (see ``align.lookup._writer``), so that
-    SQLite's half of the work runs on the second core while this process
-    parses and bigrams the next batch."""
+class _ProcessFts:
+    """FTS inserts in a child process writing its own database file (see
+    ``align.lookup._writer``)."""
 
     def __init__(self, db_path: Path) -> None:
         import subprocess
         import sys
 
+        import align
+
         from . import _writer
 
-        # Run as a script, not with -m: importing the align package would cost
-        # the child more start-up time than the whole of its own code.
+        con = sqlite3.connect(db_path, isolation_level=None)
+        con.executescript(_SCHEMA + _INDEXES)  # empty bead tables, filled by copying at the end
+        prepare_fts(con)
+        con.close()
+        root = str(Path(align.__file__).resolve().parents[1])
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", _writer.__file__, str(db_path)],
+            [sys.executable, "-I", _writer.__file__, str(db_path), root],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
+        self.waited = 0.0  # seconds the last batch waited for the child to take it
 
     def _failed(self) -> None:
         self.abort()
@@ -258,15 +267,22 @@ class _ProcessWriter:
                 message = self.proc.stdout.read().decode("utf-8", "replace").strip()
         raise AlignError(f"building the index failed in the writer process: {message or 'it stopped'}")
 
-    def put(self, sql: str, rows: list) -> None:
+    def put(self, cjk: list, other: list, raw: bool = False) -> None:
         import pickle
 
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
-            pickle.dump((sql, rows), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((cjk, other, raw), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         except (BrokenPipeError, ConnectionResetError, ValueError):
             self._failed()
+        self.waited = (time.perf_counter() - t0) - (time.process_time() - c0)
 
-    def close(self) -> None:
+    def behind(self) -> float:
+        """How long the last batch waited for the child to finish the one before."""
+        return self.waited
+
+    def end(self) -> None:
+        """No more rows: the child merges and lists words while we go on."""
         import pickle
 
         try:
@@ -274,9 +290,16 @@ class _ProcessWriter:
             self.proc.stdin.close()
         except (BrokenPipeError, ConnectionResetError, ValueError):
             self._failed()
+
+    def wait(self) -> dict[str, float]:
+        """The child's CPU seconds by step and the batches it converted, once it has committed."""
+        import json
+
         out = self.proc.stdout.read().decode("utf-8", "replace").strip()
-        if self.proc.wait() != 0 or out != "ok":
+        if self.proc.wait() != 0 or not out.startswith("ok"):
             raise AlignError(f"building the index failed in the writer process: {out or 'it stopped'}")
+        report = json.loads(out[2:])
+        return {**{f"child_cpu_{k}": v for k, v in report["cpu"].items()}, "child_batches_converted": report["converted"]}
 
     def abort(self) -> None:
         if self.proc.poll() is None:
@@ -286,12 +309,16 @@ class _ProcessWriter:
             self.proc.stdin.close()
 
 
-PARALLEL_MIN_BYTES = 4 << 20  # below this the child's ~0.1 s start-up costs more than it saves
+# Below this input size the child's start-up and the final copy of the bead
+# table into its file cost more than the second core saves.
+PARALLEL_MIN_BYTES = 4 << 20
 
 
 class _Builder:
-    def __init__(self, db: _InlineWriter | _ProcessWriter, writer: VectorWriter | None, encoder: Any, progress: Progress | None, batch: int) -> None:
-        self.db = db
+    def __init__(self, con: sqlite3.Connection, fts: _InlineFts | _ProcessFts, writer: VectorWriter | None, encoder: Any,
+                 progress: Progress | None, batch: int) -> None:
+        self.con = con
+        self.fts = fts
         self.writer = writer
         self.encoder = encoder
         self.progress = progress
@@ -302,6 +329,10 @@ class _Builder:
         self.embedded = 0
         self.findings = 0
         self.t_embed = 0.0
+        self.bigram_cpu = 0.0  # of the last batch converted here
+        self.batches = 0
+        # CPU seconds by step (reading = parsing the sources), for benchmarks
+        self.cpu = dict.fromkeys(("cpu_read", "cpu_beads", "cpu_bigrams", "cpu_fts_send", "cpu_vectors"), 0.0)
 
     def add_document(self, name: str, source: str | None, kind: str, langs: tuple[str, str], beads: Iterable[BeadRow],
                      findings: Sequence[tuple[int, str]], vectors: Callable[[int, int], np.ndarray] | None = None,
@@ -314,20 +345,24 @@ class _Builder:
         it = iter(beads)
         count = 0
         pending: list[BeadRow] = []
+        c0 = time.process_time()
         for row in it:
             pending.append(row)
             if len(pending) >= self.batch:
+                self.cpu["cpu_read"] += time.process_time() - c0
                 if cjk is None:
                     cjk = self._detect(langs, pending)
                 count += self._flush(doc, pending, cjk, vectors, count)
                 pending = []
+                c0 = time.process_time()
+        self.cpu["cpu_read"] += time.process_time() - c0
         if pending or cjk is None:
             if cjk is None:
                 cjk = self._detect(langs, pending)
             count += self._flush(doc, pending, cjk, vectors, count)
-        self.db.put("INSERT INTO findings(doc, bead, data) VALUES (?, ?, ?)", [(doc, b, d) for b, d in findings])
+        self.con.executemany("INSERT INTO findings(doc, bead, data) VALUES (?, ?, ?)", [(doc, b, d) for b, d in findings])
         self.findings += len(findings)
-        self.db.put(
+        self.con.executemany(
             "INSERT INTO docs(id, name, source, kind, lang_a, lang_b, cjk_a, cjk_b, first, count) VALUES (?,?,?,?,?,?,?,?,?,?)",
             [(doc, name, source, kind, langs[0], langs[1], int(cjk[0]), int(cjk[1]), first, count)],
         )
@@ -342,25 +377,41 @@ class _Builder:
             return 0
         base = self.next_id
         ids = range(base, base + len(rows))
-        self.db.put(
+        self.batches += 1
+        c0 = time.process_time()
+        self.con.executemany(
             "INSERT INTO beads(id, doc, n, text_a, text_b, spans_a, spans_b, sec, clause_a, clause_b,"
             " number, number_b, score, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(i, doc, *_numbered(r, self._section(r))) for i, r in zip(ids, rows)],
         )
-        ca, cb = cjk
-        toks = iter(index_texts([t for r in rows for t in (r.text_a, r.text_b)]))
-        fts = []
+        c1 = time.process_time()
+        rowids: tuple[list, list] = ([], [])  # for fts_cjk, fts_other
+        texts: tuple[list, list] = ([], [])
         for i, r in zip(ids, rows):
-            ta, tb = next(toks), next(toks)
-            if ta:
-                fts.append((2 * i, ta, None) if ca else (2 * i, None, ta))
-            if tb:
-                fts.append((2 * i + 1, tb, None) if cb else (2 * i + 1, None, tb))
-        self.db.put("INSERT INTO fts(rowid, cjk, other) VALUES (?, ?, ?)", fts)
+            if r.text_a:
+                rowids[not cjk[0]].append(2 * i)
+                texts[not cjk[0]].append(r.text_a)
+            if r.text_b:
+                rowids[not cjk[1]].append(2 * i + 1)
+                texts[not cjk[1]].append(r.text_b)
+        # The child converts the texts unless it is busier than we are: unless
+        # the last batch waited for it longer than half a conversion takes.
+        # (Both sides of one script interleave in rowid order.)
+        raw = self.fts.behind() < 0.5 * self.bigram_cpu
+        tables = [list(zip(rowids[k], texts[k] if raw else index_texts(texts[k]))) for k in (0, 1)]
+        c2 = time.process_time()
+        if not raw:
+            self.bigram_cpu = c2 - c1
+        self.fts.put(*tables, raw=raw)
+        c3 = time.process_time()
+        self.cpu["cpu_beads"] += c1 - c0
+        self.cpu["cpu_bigrams"] += c2 - c1
+        self.cpu["cpu_fts_send"] += c3 - c2
         if self.writer is not None:
             t0 = time.perf_counter()
             self.writer.append(vectors(done, len(rows)) if vectors else self._encode(rows))
             self.t_embed += time.perf_counter() - t0
+            self.cpu["cpu_vectors"] += time.process_time() - c3
         self.next_id += len(rows)
         if self.progress:
             self.progress("index", self.next_id, None)
@@ -393,13 +444,15 @@ class _Builder:
             raise
         except Exception as exc:  # a model that will not load or run: say which
             raise AlignError(f"cannot embed with encoder '{getattr(self.encoder, 'name', '?')}': {exc}") from None
+        if vecs is not None and (vecs.ndim != 2 or vecs.shape[0] != len(texts)):
+            raise AlignError(f"encoder {getattr(self.encoder, 'name', '?')} returned {vecs.shape[0]} vectors for {len(texts)} texts")
+        self.embedded += len(texts)
+        if vecs is not None and len(texts) == 2 * len(rows):
+            return vecs  # no empty side: already in row order
         dim = vecs.shape[1] if vecs is not None else (self.writer.dim or int(getattr(self.encoder, "dim", 0)) or 1)
         out = np.zeros((2 * len(rows), dim), dtype=np.float32)
         if vecs is not None:
-            if vecs.shape[0] != len(texts):
-                raise AlignError(f"encoder {getattr(self.encoder, 'name', '?')} returned {vecs.shape[0]} vectors for {len(texts)} texts")
             out[where] = vecs
-        self.embedded += len(texts)
         return out
 
 
@@ -433,8 +486,8 @@ def build_index(
     ``encode(list[str]) -> (n, d)`` unit vectors and ``name``) embeds every
     bead side for semantic search; None means align's default encoder, and
     ``vectors=False`` skips embedding (semantic search then refuses).
-    ``parallel`` runs the SQLite inserts in a child process; by default it
-    does for inputs over 4 MB.
+    ``parallel`` builds the full-text tables in a child process; by default
+    it does for inputs over 4 MB.
     """
     t_start = time.perf_counter()
     cpu_start, child_start = time.process_time(), _children_cpu()
@@ -452,7 +505,7 @@ def build_index(
     old_meta: dict = {}
     if db_path.exists() and not fresh:
         try:
-            old_con = connect(db_path)
+            old_con = connect(db_path, versions=COPYABLE_VERSIONS)
         except AlignError as exc:
             raise AlignError(f"{exc}; or start a new index with --fresh (drops its other documents)") from None
         try:
@@ -470,24 +523,24 @@ def build_index(
         enc = encoder if encoder is not None else default_encoder(old_meta.get("vectors_encoder"))
     enc_name = getattr(enc, "name", type(enc).__name__) if enc is not None else None
 
-    tmp_db, tmp_vec, tmp_coarse, tmp_rows = (_temp(db_path, t) for t in ("db", "vec", "coarse", "rows"))
+    tmp_db, tmp_fts, tmp_vec, tmp_coarse, tmp_rows = (_temp(db_path, t) for t in ("db", "fts", "vec", "coarse", "rows"))
     writer = VectorWriter(tmp_vec) if vectors else None
-    db: _InlineWriter | _ProcessWriter | None = None
-    con = None
+    fts: _InlineFts | _ProcessFts | None = None
+    con = final = None
     timings: dict[str, float] = {}
     if parallel is None:
         size = sum(s.path.stat().st_size for s in srcs) + sum(d.count for d in old_docs if d.name not in {s.name for s in srcs}) * 300
         parallel = size >= PARALLEL_MIN_BYTES
     try:
+        # parallel: FTS tables in the child's file (tmp_fts), which becomes the
+        # index after our tables are copied into it; else all in tmp_db
         con = sqlite3.connect(tmp_db, isolation_level=None)
         con.executescript(_SCHEMA)
-        # No incremental merging while loading: segments are merged once, by
-        # 'optimize' at the end.
-        con.execute("INSERT INTO fts(fts, rank) VALUES ('automerge', 0)")
         con.close()
-        con = None
-        db = _ProcessWriter(tmp_db) if parallel else _InlineWriter(tmp_db)
-        b = _Builder(db, writer, enc, progress, batch)
+        con = open_bulk(str(tmp_db))
+        fts = _ProcessFts(tmp_fts) if parallel else _InlineFts(con)
+        b = _Builder(con, fts, writer, enc, progress, batch)
+        t0 = time.perf_counter()
         replaced = {s.name for s in srcs}
         kept = []
         reuse = old_store is not None and old_store.encoder == enc_name
@@ -503,18 +556,13 @@ def build_index(
             rows = _old_rows(old_con, d)
             findings = list(old_con.execute("SELECT bead, data FROM findings WHERE doc = ? ORDER BY rowid", (d.id,)))
             b.add_document(d.name, d.source, d.kind, d.langs, rows, findings, getter, d.cjk)
-        t0 = time.perf_counter()
         new_beads = 0
         for s in srcs:
             new_beads += b.add_document(s.name, str(s.path), s.kind, s.langs, s.beads, s.findings)
-        db.close()
-        db = None
+        if isinstance(fts, _ProcessFts):
+            fts.end()  # the child merges its FTS segments while we build b-trees and vectors
         timings["load"] = time.perf_counter() - t0 - b.t_embed
         timings["embed"] = b.t_embed
-        con = sqlite3.connect(tmp_db, isolation_level=None)
-        for p in BULK_PRAGMAS:
-            con.execute(p)
-        con.execute("BEGIN")
         timings.update(_finish(con, b.sections))
         meta: dict[str, Any] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S"), "tokenizer": "cjk-bigram+unicode61"}
         if writer is not None:
@@ -528,18 +576,35 @@ def build_index(
                     del arr
                     meta.update(coarse_fp=fingerprint(tmp_coarse), coarse_rows_fp=fingerprint(tmp_rows))
             timings["vectors_finish"] = time.perf_counter() - t0
-        con.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
-        con.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        con.execute("COMMIT")
-        con.close()
-        con = None
+        if isinstance(fts, _ProcessFts):
+            t0 = time.perf_counter()
+            child_cpu = fts.wait()
+            timings["fts_wait"] = time.perf_counter() - t0
+            con.execute("COMMIT")
+            con.close()
+            con = None
+            t0 = time.perf_counter()
+            final = open_bulk(str(tmp_fts), begin=False)
+            _copy_tables(final, tmp_db)
+            timings["copy"] = time.perf_counter() - t0
+        else:
+            t0 = time.perf_counter()
+            fts.loader.finish()
+            timings["fts_finish"] = time.perf_counter() - t0
+            child_cpu = {}
+            final, con = con, None
+        final.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
+        final.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        final.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        final.execute("COMMIT")
+        final.close()
+        final = None
         if old_con is not None:
             old_con.close()
             old_con = None
         has_vectors = writer is not None and writer.rows > 0
         has_coarse = tmp_coarse.exists()
-        _install(db_path, tmp_db, {
+        _install(db_path, tmp_fts if parallel else tmp_db, {
             vectors_path(db_path): tmp_vec if has_vectors else None,
             coarse_path(db_path): tmp_coarse if has_coarse else None,
             coarse_rows_path(db_path): tmp_rows if has_coarse else None,
@@ -551,15 +616,14 @@ def build_index(
     finally:
         if old_store is not None:
             old_store.close()
-        if db is not None:
-            db.abort()
-        if con is not None:
-            con.close()
-        if old_con is not None:
-            old_con.close()
+        if isinstance(fts, _ProcessFts):
+            fts.abort()
+        for c in (con, final, old_con):
+            if c is not None:
+                c.close()
         if writer is not None:
             writer.abort()
-        for t in (tmp_db, tmp_vec, tmp_coarse, tmp_rows):
+        for t in (tmp_db, tmp_fts, tmp_vec, tmp_coarse, tmp_rows):
             with suppress(OSError):
                 t.unlink()
     return IndexStats(
@@ -572,7 +636,8 @@ def build_index(
         vectors=b.embedded,
         encoder=enc_name if writer is not None and writer.rows else None,
         seconds=time.perf_counter() - t_start,
-        timings={**timings, "cpu_this_process": time.process_time() - cpu_start, "cpu_writer_process": _children_cpu() - child_start},
+        timings={**timings, "batches": b.batches, "cpu_this_process": time.process_time() - cpu_start, **b.cpu,
+                 "cpu_writer_process": _children_cpu() - child_start, **child_cpu},
     )
 
 
@@ -586,29 +651,26 @@ def _children_cpu() -> float:
 
 
 def _finish(con: sqlite3.Connection, sections: dict[tuple[str | None, str | None], int]) -> dict[str, float]:
-    """Everything after the bulk load: b-tree indexes, one FTS merge, vocabulary."""
-    timings = {}
+    """The bead table's b-tree indexes, built after the bulk load: cheaper than
+    maintaining them row by row."""
     t0 = time.perf_counter()
     con.executemany("INSERT INTO sections(id, a, b) VALUES (?, ?, ?)", ((i, a, b) for (a, b), i in sections.items()))
     for statement in filter(str.strip, _INDEXES.split(";")):
         con.execute(statement)  # executescript() would commit
-    timings["btree_indexes"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    con.execute("INSERT INTO fts(fts) VALUES ('optimize')")
-    timings["fts_optimize"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    _fill_vocab(con)
-    timings["vocabulary"] = time.perf_counter() - t0
-    return timings
+    return {"btree_indexes": time.perf_counter() - t0}
 
 
-def _fill_vocab(con: sqlite3.Connection) -> None:
-    """The distinct non-CJK words of the index, for substring queries that are
-    a fragment of one word. Read back from FTS5 after the load (one pass over
-    the optimised index) instead of tokenising every text again in Python."""
-    con.execute("CREATE VIRTUAL TABLE temp.fts_terms USING fts5vocab(main, fts, 'row')")
-    con.execute(f"INSERT INTO vocab(term) SELECT term FROM temp.fts_terms WHERE unicode(term) < {0x2E80}")
-    con.execute("DROP TABLE temp.fts_terms")
+_COPIED = ("docs", "beads", "findings", "sections")
+
+
+def _copy_tables(final: sqlite3.Connection, db: Path) -> None:
+    """Our tables into the child's file. Both have the same schema and
+    indexes and the targets are empty, so SQLite copies the b-trees' records
+    as they are (its 'transfer optimisation'), without decoding a row."""
+    final.execute("ATTACH DATABASE ? AS built", (str(db),))  # refused inside a transaction
+    final.execute("BEGIN")
+    for table in _COPIED:
+        final.execute(f"INSERT INTO main.{table} SELECT * FROM built.{table}")
 
 
 def _old_rows(con: sqlite3.Connection, d: DocInfo) -> Iterable[BeadRow]:

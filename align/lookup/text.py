@@ -318,10 +318,6 @@ def substring_phrase(query: str) -> SubstringPhrase:
     return SubstringPhrase(head, tuple(middle), tail)
 
 
-def with_column(expression: str, column: str | None) -> str:
-    return f"{{{column}}} : ({expression})" if column else expression
-
-
 # ---------------------------------------------------------------- matching for highlights
 
 
