@@ -157,7 +157,10 @@ class _Network:
     def states(self, texts: list[str]) -> np.ndarray:
         out = np.empty((len(texts), STATE_DIM), dtype=np.float32)
         ids = self.tokenize(texts)
-        with self.limit(limits=self.threads, user_api="blas"):
+        # One batch (a lookup query) is fastest on one thread: waking a second
+        # BLAS thread cost 5-10x more than the work when the machine was busy.
+        threads = 1 if sum(map(len, ids)) <= _TOKENS_PER_BATCH else self.threads
+        with self.limit(limits=threads, user_api="blas"):
             first, used = 0, 0
             for i, row in enumerate(ids):
                 if i > first and used + len(row) > _TOKENS_PER_BATCH:
@@ -222,7 +225,7 @@ class _Network:
         n = states[:, -1:]
         pooled = states[:, :DIM] + states[:, DIM : 2 * DIM] + states[:, 2 * DIM : 3 * DIM] + n * w["cnn_b"]
         pooled /= np.sqrt(n)
-        with self.limit(limits=self.threads, user_api="blas"):
+        with self.limit(limits=1 if len(states) <= 64 else self.threads, user_api="blas"):
             y0 = np.maximum(pooled @ w["d0"], 0)
             y1 = np.maximum(pooled @ w["p1"] + y0 @ w["d1"], 0)
             y2 = np.maximum(y1 @ w["d2"], 0)
