@@ -291,6 +291,15 @@ def _toneless(pinyin: str) -> str:
     return re.sub(r"[1-5]", "", pinyin).replace("u:", "u").lower()
 
 
+def cedict_entries(path: Path):
+    """(traditional, simplified, pinyin, definitions) of every entry of the gzipped file."""
+    with gzip.open(path, mode="rt", encoding="utf-8") as fh:
+        for line in fh:
+            m = None if line.startswith("#") else _LINE.match(line)
+            if m:
+                yield m.groups()
+
+
 def parse_cedict(path: Path) -> CedictData:
     """Parse the gzipped CC-CEDICT file (simplified and traditional headwords)."""
     raw: dict[str, list[str]] = {}
@@ -300,38 +309,31 @@ def parse_cedict(path: Path) -> CedictData:
     proper: set[str] = set()
     common: set[str] = set()
     trad_of: dict[str, str] = {}
-    with gzip.open(path, mode="rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("#"):
-                continue
-            m = _LINE.match(line)
-            if not m:
-                continue
-            trad, simp, pinyin, defs = m.groups()
-            stems, rr = _parse_defs(defs)
-            for sense in defs.split("/"):
-                if sense.lower().startswith(("abbr. for", "short for")):
-                    full = abbr.setdefault(simp, [])
-                    full.extend(r for r in _REF.findall(sense) if r not in full)
-            lst = raw.setdefault(simp, [])
-            lst.extend(s for s in stems if s not in lst)
-            if rr:
-                refs.setdefault(simp, []).extend(rr)
-            if pinyin[:1].isupper() and any(
-                not d.lower().startswith(("surname", "variant", "old variant"))
-                for d in defs.split("/")
-            ):
-                proper.add(simp)
-            else:
-                common.add(simp)
-            if len(simp) == 1 and _CJK.match(simp):
-                tl = _toneless(pinyin)
-                if tl.isalpha():
-                    rd = readings.setdefault(simp, [])
-                    if tl not in rd:
-                        rd.append(tl)
-            if trad != simp:
-                trad_of.setdefault(trad, simp)
+    for trad, simp, pinyin, defs in cedict_entries(path):
+        stems, rr = _parse_defs(defs)
+        for sense in defs.split("/"):
+            if sense.lower().startswith(("abbr. for", "short for")):
+                full = abbr.setdefault(simp, [])
+                full.extend(r for r in _REF.findall(sense) if r not in full)
+        lst = raw.setdefault(simp, [])
+        lst.extend(s for s in stems if s not in lst)
+        if rr:
+            refs.setdefault(simp, []).extend(rr)
+        if pinyin[:1].isupper() and any(
+            not d.lower().startswith(("surname", "variant", "old variant"))
+            for d in defs.split("/")
+        ):
+            proper.add(simp)
+        else:
+            common.add(simp)
+        if len(simp) == 1 and _CJK.match(simp):
+            tl = _toneless(pinyin)
+            if tl.isalpha():
+                rd = readings.setdefault(simp, [])
+                if tl not in rd:
+                    rd.append(tl)
+        if trad != simp:
+            trad_of.setdefault(trad, simp)
     for key, rr in refs.items():
         lst = raw[key]
         for r in rr:

@@ -11,14 +11,12 @@ from the same data file and cached as a pickle under ``~/.cache/align/``
 from __future__ import annotations
 
 import functools
-import gzip
 import re
 from pathlib import Path
 
-from align.lexicon import cached_parse, cedict_path, en_stems
+from align.lexicon import cached_parse, cedict_entries, cedict_path, en_stems
 
 CACHE_VERSION = 1
-_LINE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/\s*$")
 _PAREN = re.compile(r"\([^()]*\)")
 _NOT_A_SENSE = re.compile(r"^(?:variant of|old variant|archaic variant|japanese variant|erhua variant|see |see also|"
                           r"also written|also pr|abbr\.|short for|cl:|surname |used in |taiwan pr)", re.I)
@@ -27,19 +25,13 @@ _NOT_A_SENSE = re.compile(r"^(?:variant of|old variant|archaic variant|japanese 
 def parse_senses(path: Path) -> dict[str, tuple[str, ...]]:
     """Simplified headword -> its senses (split at / and ;), references dropped."""
     out: dict[str, list[str]] = {}
-    with gzip.open(path, mode="rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("#"):
-                continue
-            m = _LINE.match(line)
-            if not m:
-                continue
-            senses = out.setdefault(m.group(2), [])
-            for big in m.group(4).split("/"):
-                for sense in big.split(";"):
-                    sense = sense.strip()
-                    if sense and not _NOT_A_SENSE.match(sense) and sense not in senses:
-                        senses.append(sense)
+    for _trad, simp, _pinyin, defs in cedict_entries(path):
+        senses = out.setdefault(simp, [])
+        for big in defs.split("/"):
+            for sense in big.split(";"):
+                sense = sense.strip()
+                if sense and not _NOT_A_SENSE.match(sense) and sense not in senses:
+                    senses.append(sense)
     return {k: tuple(v) for k, v in out.items() if v}
 
 
