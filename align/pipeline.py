@@ -47,7 +47,9 @@ def embed_segments(encoder: Encoder, segments: Sequence[Segment], progress: Prog
     texts = [s.text for s in segments]
     fn, width = (encoder.encode_states, encoder.state_dim) if states else (encoder.encode, encoder.dim)
     out = np.zeros((len(texts), width if texts else 0), dtype=np.float32)
-    step = 256
+    # Big steps let the encoder share work between the sentences of a step
+    # (USE computes each distinct token's features once per call).
+    step = 1024
     for start in range(0, len(texts), step):
         out[start : start + step] = fn(texts[start : start + step])
         if progress:
