@@ -104,7 +104,7 @@ def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.
     """Everything the aligner needs about the two segment lists."""
 
     def lengths(segs: Sequence[Segment]) -> np.ndarray:
-        return np.array([sum(not ch.isspace() for ch in s.text) for s in segs], dtype=np.float64)
+        return np.array([len("".join(s.text.split())) for s in segs], dtype=np.float64)
 
     def par_starts(segs: Sequence[Segment]) -> np.ndarray | None:
         if presplit:

