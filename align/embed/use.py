@@ -184,11 +184,21 @@ class _Network:
         with self.limit(limits=1, user_api="blas"):
             per_token = self._token_features(unique)
 
+        sums = np.empty((len(texts), 3, self.w["cnn_W"].shape[0]), dtype=np.float32)
+
         def run(group: tuple[int, int]) -> None:
             lo, hi = group
-            out[lo:hi] = self._pool(lens[lo:hi], inverse[bounds[lo] : bounds[hi]], per_token)
+            sums[lo:hi] = self._pool(lens[lo:hi], inverse[bounds[lo] : bounds[hi]], per_token)
 
         self._on_threads(run, groups)
+        # The last projection is linear: one product for the whole call.
+        with self.limit(limits=self.threads, user_api="blas"):
+            projected = (sums.reshape(-1, sums.shape[2]) @ self.w["cnn_W"]).reshape(len(texts), 3, DIM)
+        first, last, total = np.moveaxis(projected, 1, 0)
+        out[:, DIM : 2 * DIM] = first
+        out[:, 2 * DIM : 3 * DIM] = last
+        out[:, :DIM] = total - first - last
+        out[:, -1] = lens
         return out
 
     def _token_features(self, unique: np.ndarray) -> dict[str, np.ndarray]:
@@ -211,7 +221,8 @@ class _Network:
         return out
 
     def _pool(self, lens: np.ndarray, tokens: np.ndarray, per_token: dict[str, np.ndarray]) -> np.ndarray:
-        """States of a batch of sentences laid out in one matrix.
+        """Per sentence of a batch: the features of its start marker, of its
+        end marker, and their sum over all its tokens (sentences x 3 x features).
 
         Each sentence is followed by ``_GAP`` padding rows (the model pads
         with zeros), so every CNN window stays inside its sentence and a
@@ -247,16 +258,7 @@ class _Network:
         _layernorm(feats, w["ln_g"], w["ln_b"], w["eps"])
         feats[gap] = 0
 
-        ends = starts + lens
-        pooled = np.concatenate((feats[starts], feats[ends - 1], np.add.reduceat(feats, starts, axis=0)))
-        pooled = pooled @ w["cnn_W"]
-        k = len(lens)
-        state = np.empty((k, STATE_DIM), dtype=np.float32)
-        state[:, DIM : 2 * DIM] = pooled[:k]
-        state[:, 2 * DIM : 3 * DIM] = pooled[k : 2 * k]
-        state[:, :DIM] = pooled[2 * k :] - pooled[:k] - pooled[k : 2 * k]
-        state[:, -1] = lens
-        return state
+        return np.stack((feats[starts], feats[starts + lens - 1], np.add.reduceat(feats, starts, axis=0)), axis=1)
 
     def vectors(self, states: np.ndarray) -> np.ndarray:
         """The model's output layers over pooled states (unnormalised)."""
