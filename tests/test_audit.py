@@ -15,7 +15,7 @@ from align.model import AlignError
 REPO = Path(__file__).resolve().parents[1]
 MAC_DEV = REPO.parent / "shared" / "bench" / "mac-dev"
 JS_FAITHFUL = REPO / "tests" / "data" / "js_faithful_beads.txt"
-# measured with bench/audit_calibration.py: 0.038 of MAC-Dev gold beads with the encoder
+# measured with bench/audit_calibration.py: 0.043 of MAC-Dev gold beads with the encoder
 MAC_DEV_MAX_FALSE_ALARMS = 0.07
 # the issue's target; measured 0.041 with the encoder, 0.076 without (145 beads judged faithful)
 JS_MAX_FALSE_ALARMS = 0.10
@@ -217,8 +217,9 @@ def test_judged_beads_are_found_again_by_their_text(tmp_path):
 
 # ------------------------------------------------------- round 2: garbling, names, drift
 JS_PROBLEMS = REPO / "tests" / "data" / "js_problem_beads.txt"
-# measured with bench/audit_calibration.py (encoder on): 32/38 listed major problems flagged
-JS_MIN_MAJOR_RECALL = 0.75
+# measured with bench/audit_calibration.py (encoder on): 35/38 listed major problems flagged
+# (34/38 without the encoder)
+JS_MIN_MAJOR_RECALL = 0.9
 
 
 def _bead_of(pair, zh_start):
@@ -376,3 +377,100 @@ def test_number_check_reads_number_words_on_mac_dev():
         flagged += len({f.bead for f in audit(pair, checks=["numbers"])})
     # measured 0.0045 (before number words were read: 0.029 on these four texts)
     assert flagged / total <= 0.012, flagged / total
+
+
+# ------------------------------------------------- round 3: fragments, habits, misread meanings
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["encoder", "lexical"])
+@pytest.mark.parametrize("zh_start,zh,fragment", [
+    # ... a more just and rational international order. Direction development.
+    ("中俄国际协作的宗旨是体现双方", "方向", "Direction development."),
+    # ... transparent Asia-Pacific Summit within the framework of the East Asia Summit. Regional security architecture.
+    ("以严格遵守国际法准则为基础", "亚太地区安全架构", "Regional security architecture."),
+])
+def test_sentence_cut_inside_a_chinese_phrase(js, mode, zh_start, zh, fragment):
+    pair, findings, _ = js
+    k = _bead_of(pair, zh_start)
+    hits = [f for f in findings[mode] if f.bead == k and
+            (f.extra.get("signal") == "fragment" or "stands alone" in str(f.extra.get("also", "")))]
+    assert len(hits) == 1, [f.message for f in findings[mode] if f.bead == k]
+    f = hits[0]
+    assert f.kind == "mistranslation" and f.severity == "major"
+    en = " ".join(pair.tgt.text[s:e] for s, e in f.tgt_spans)
+    assert en.rstrip().endswith(fragment)  # the stranded words and the sentence end before them
+    zh_text = " ".join(pair.src.text[s:e] for s, e in f.src_spans)
+    assert any(ch in zh_text for ch in zh)  # the Chinese phrase that was cut
+    assert fragment in f.message
+
+
+def test_sentence_split_at_a_clause_boundary_is_not_a_fragment():
+    """A translator may end a sentence where the Chinese has a comma; not inside a phrase."""
+    zh = "推动国际关系民主化，推动国际秩序朝更加公正合理的方向发展。"
+    cut = ["Promote the democratization of international relations and a more just and rational international order.",
+           "Direction development."]
+    split = ["Promote the democratization of international relations.",
+             "Promote a more just and rational international order."]
+    fs = audit(pair_from_lines("t", [zh], cut, [((0,), (0, 1))]), checks=["fragments"])
+    assert [(f.kind, f.tgt_text.split()[-2:]) for f in fs] == [("mistranslation", ["Direction", "development."])]
+    assert "方向" in fs[0].src_text
+    assert audit(pair_from_lines("t", [zh], split, [((0,), (0, 1))]), checks=["fragments"]) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["encoder", "lexical"])
+def test_habitual_word_lost_at_the_head_of_its_phrase(js, mode):
+    """坚实的世代友好民意基础 -> "a solid generation of friendly and public opinion":
+    基础 is "basis" in all its other occurrences; here the phrase lost its head."""
+    pair, findings, _ = js
+    k = _bead_of(pair, "-坚实的世代友好民意基础")
+    hits = [f for f in findings[mode] if f.bead == k]
+    assert len(hits) == 1
+    f = hits[0]
+    assert f.kind == "omission" and f.severity == "major" and f.src_text == "基础"
+    assert "basis" in f.message
+    (es, ee), = f.tgt_spans  # where the head belongs: after the rendering of 民意
+    assert pair.tgt.text[es:ee] == "opinion"
+    # the habit check says nothing about the beads a reviewer judged faithful
+    faithful = set(read_judged_beads(JS_FAITHFUL, pair))
+    assert not [f for f in findings[mode] if f.bead in faithful and f.extra.get("where") == "head-word"]
+
+
+def test_habit_needs_the_word_rendered_everywhere_else():
+    from align.audit.habits import HabitCheck
+
+    zh = ["双方在平等基础上合作。", "这是合作的基础。", "友好是关系的基础。", "双方巩固合作基础。", "巩固坚实的民意基础。"]
+    en = ["The two sides cooperate on the basis of equality.", "This is the basis of cooperation.",
+          "Friendship is the basis of relations.", "The two sides consolidate the basis for cooperation.",
+          "Consolidate a solid public opinion."]
+    beads = [((i,), (i,)) for i in range(5)]
+    fs = audit(pair_from_lines("t", zh, en, beads), checks=[HabitCheck(min_seen=3)])
+    assert [(f.kind, f.bead, f.src_text, f.tgt_text) for f in fs] == [("omission", 4, "基础", "opinion")]
+    en[1] = "This is what cooperation rests on."  # one occurrence without the word: no habit
+    assert audit(pair_from_lines("t", zh, en, beads), checks=[HabitCheck(min_seen=3)]) == []
+
+
+@pytest.mark.slow
+def test_character_read_on_its_own_with_the_encoder(js):
+    """促进多极平衡世界的形成 -> "a highly balanced world": 多极 is "multi-polar"
+    in the document's two other occurrences; "highly" renders 极 ("extremely")."""
+    pair, findings, _ = js
+    k = _bead_of(pair, "（十二）同上海合作组织各成员国")
+    hits = _find(pair, [f for f in findings["encoder"] if f.bead == k], ("mistranslation",), "多极", "highly")
+    assert len(hits) == 1
+    f = hits[0]
+    assert f.extra["reading"] == "extremely" and "multi-polar" in f.message and "极" in f.message
+    faithful = set(read_judged_beads(JS_FAITHFUL, pair))
+    assert not [f for f in findings["encoder"] if f.bead in faithful and f.extra.get("reading")]
+
+
+def test_fragment_and_habit_checks_stay_quiet_on_mac_dev():
+    """Calibrated to at most 0.1% and 0.5% of MAC-Dev gold beads (measured 0.08% and 0.45% on all six
+    texts with the encoder); without it the habit check needs more occurrences."""
+    if not MAC_DEV.exists():
+        pytest.skip(f"{MAC_DEV} not found (shared benchmark data)")
+    total = flagged = 0
+    for name in ("001", "002", "004"):
+        pair = load_vecalign(MAC_DEV, name)
+        total += len(pair.alignment.beads)
+        flagged += len({f.bead for f in audit(pair, checks=["fragments", "habits"])})
+    assert flagged / total <= 0.01, flagged / total

@@ -5,8 +5,10 @@ Each check lives in its own module and reads a shared :class:`AuditContext`;
 returns them sorted by bead. Checks: unaligned sentences, clauses dropped or
 changed, idioms rendered in part (terms), wrong names (entities), names
 lost or rendered in part (names), word-level garbling (garble: repeats,
-misread words, stitched sentences, brand names), numbers, inconsistent
-renderings, untranslated text, and sentence-level drift. Thresholds were
+misread words, stitched sentences, brand names), English sentences cut out
+of a Chinese phrase (fragments), words the document always renders lost at
+the head of their phrase (habits), numbers, inconsistent renderings,
+untranslated text, and sentence-level drift. Thresholds were
 calibrated on MAC-Dev gold beads (human translations), see
 ``bench/audit_calibration.py``.
 """
@@ -21,7 +23,9 @@ from align.audit.clauses import ClauseCheck
 from align.audit.consistency import ConsistencyCheck
 from align.audit.drift import DriftCheck
 from align.audit.entities import EntityCheck
+from align.audit.fragments import FragmentCheck
 from align.audit.garble import GarbleCheck
+from align.audit.habits import HabitCheck
 from align.audit.names import NameCheck
 from align.audit.numbers import NumberCheck
 from align.audit.terms import TermCheck
@@ -31,8 +35,8 @@ from align.model import Finding, PairResult
 
 CHECKS: dict[str, type[Check]] = {
     c.name: c
-    for c in (UnalignedCheck, ClauseCheck, TermCheck, EntityCheck, NameCheck, GarbleCheck, NumberCheck,
-              ConsistencyCheck, UntranslatedCheck, DriftCheck)
+    for c in (UnalignedCheck, ClauseCheck, TermCheck, EntityCheck, NameCheck, GarbleCheck, FragmentCheck,
+              HabitCheck, NumberCheck, ConsistencyCheck, UntranslatedCheck, DriftCheck)
 }
 
 

@@ -160,6 +160,7 @@ class AuditContext:
             raise AlignError(f"{pair.stem}: the audit needs Chinese as the source side, got {self.src_lang!r}")
         self._vec_memo: dict[str, np.ndarray] = {}
         self._fine: dict[int, BeadView] = {}
+        self.memo: dict[str, object] = {}  # document-wide evidence a check computes once (habits)
         self._para_text = self._paragraph_texts(pair.src_segments)
         self.beads = [self._view(k) for k in range(len(pair.alignment.beads))]
 

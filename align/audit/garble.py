@@ -27,6 +27,13 @@ leaves behind when it loses the thread of a sentence.
   -> "Big Picture" (图 read as "picture"). Evidence: the English word matches
   a dictionary gloss of the word or of one of its characters that is not its
   reading in this sentence, and the word has no rendering of its own here.
+  With an encoder the reading may also be a synonym of a character's gloss
+  (多极平衡世界, "multi-polar" everywhere else in the document -> "a highly
+  balanced world": 极 "extremely" read as "highly"): the English word is
+  as close to that gloss as near-synonyms are (``garble.sim_reading``) and
+  further from the word's usual rendering in this document than different
+  renderings of one word are from each other (``garble.sim_usual``), and the
+  word is rendered in every one of its other occurrences.
 
 Each is a mistranslation (a brand name: a wrong name) with a span in each
 text. Nothing here depends on a particular word; the rates on faithful
@@ -37,13 +44,17 @@ human translations (MAC-Dev: 0.4% of beads, all from seams) are measured by
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from align.audit.base import AuditContext, BeadView, Check, Tok
+from align.audit.calibration import calibrated
 from align.lexicon import EN_STOPWORDS
 from align.model import Finding
 
 # what may stand between the two copies of a repeated phrase: "X X", "X, X",
 # "X and X", "X or X", "X and the X"
+SIM_READING = 0.782    # bench/audit_calibration.py: garble.sim_reading
+SIM_USUAL = 0.442      # bench/audit_calibration.py: garble.sim_usual
 _REPEAT_GAP = re.compile(r"^(?:\s*[,;]?\s*(?:(?:and|or)\s+)?(?:(?:the|a|an)\s+)?)$", re.I)
 MAX_PHRASE = 3
 
@@ -51,6 +62,10 @@ MAX_PHRASE = 3
 class GarbleCheck(Check):
     name = "garble"
     kinds = ("mistranslation", "entity")
+
+    def __init__(self, sim_reading: float | None = None, sim_usual: float | None = None) -> None:
+        self.sim_reading = calibrated("garble.sim_reading", SIM_READING) if sim_reading is None else sim_reading
+        self.sim_usual = calibrated("garble.sim_usual", SIM_USUAL) if sim_usual is None else sim_usual
 
     def run(self, ctx: AuditContext) -> list[Finding]:
         out: list[Finding] = []
@@ -62,6 +77,41 @@ class GarbleCheck(Check):
             out += self._misreadings(ctx, b)
             out += self._brands(ctx, b)
         out += self._seams(ctx)
+        if ctx.encoder is not None:
+            taken = {(f.bead, f.tgt_spans) for f in out}
+            out += [f for f in self._misread_meanings(ctx) if (f.bead, f.tgt_spans) not in taken]
+        return out
+
+    # ------------------------------------------------- misreading by meaning
+    def _misread_meanings(self, ctx: AuditContext) -> list[Finding]:
+        """Misreadings whose English word is a synonym of a character's gloss
+        (one encoder call for the document)."""
+        cands = reading_candidates(ctx)
+        if not cands:
+            return []
+        ctx.prefetch([x for c in cands for x in (c.english, *c.readings, *c.usual)])
+        out: list[Finding] = []
+        done: set[tuple[int, int]] = set()
+        for c in cands:
+            if (c.bead, c.tok) in done:
+                continue
+            v = ctx.vectors([c.english])[0]
+            sims = ctx.vectors(list(c.readings)) @ v
+            k = int(sims.argmax())
+            usual = float((ctx.vectors(list(c.usual)) @ v).max())
+            if sims[k] < self.sim_reading or usual >= self.sim_usual:
+                continue
+            done.add((c.bead, c.tok))
+            b = ctx.fine(c.bead)
+            t, e = b.src_toks[c.tok], b.tgt_toks[c.en_tok]
+            ch = c.reading_of[k]
+            out.append(ctx.finding(
+                "mistranslation", "major", c.bead, [(t.start, t.end)], [(e.start, e.end)], score=0.85,
+                message=(f"{t.text} is \"{c.usual[0]}\" everywhere else in this document, but \"{e.text}\" here "
+                         f"renders {ch} (\"{c.readings[k]}\") read on its own: a misread word"),
+                signal="misreading", reading=c.readings[k], sim_reading=round(float(sims[k]), 3),
+                sim_usual=round(usual, 3),
+            ))
         return out
 
     # ---------------------------------------------------------- brand name
@@ -432,4 +482,70 @@ def _reading(ctx: AuditContext, t: Tok, stems: frozenset[str]) -> str:
 
 
 
-__all__ = ["GarbleCheck", "other_readings", "repeated_phrases"]
+@dataclass(frozen=True)
+class ReadingCandidate:
+    """An unrendered word, an English word where its rendering belongs, the
+    glosses of its characters (and which character each belongs to) and the
+    word's usual renderings in the document."""
+
+    bead: int
+    tok: int
+    en_tok: int
+    english: str
+    readings: tuple[str, ...]
+    reading_of: tuple[str, ...]
+    usual: tuple[str, ...]
+
+
+def reading_candidates(ctx: AuditContext) -> list[ReadingCandidate]:
+    """Words rendered in all their other occurrences (at least two) but not
+    here, paired with each English word of their slot that nothing else in
+    the sentence renders (or only a word rendered elsewhere in it)."""
+    from align.audit.habits import word_habits
+    from align.audit.senses import load_senses, plain
+
+    senses = load_senses()
+    out: list[ReadingCandidate] = []
+    for h in word_habits(ctx).values():
+        if len(h.word) < 2:
+            continue
+        usual = h.wordings
+        readings: list[str] = []
+        reading_of: list[str] = []
+        for ch in h.word:
+            for sense in senses.get(ch, ())[:8]:
+                p = plain(sense)
+                if p and len(p) <= 30 and p not in readings:
+                    readings.append(p)
+                    reading_of.append(ch)
+        if not usual or not readings:
+            continue
+        for k, i, got in h.occurrences:
+            if got or h.always_elsewhere(k) < 2:
+                continue
+            b = ctx.fine(k)
+            if i in b.local.zh_rendered:
+                continue
+            for j in _slot(b, i):
+                e = b.tgt_toks[j]
+                if e.content and e.text.isalpha() and e.text.lower() not in _PREPOSITIONS and not _claimed(b, j):
+                    out.append(ReadingCandidate(k, i, j, e.text.lower(), tuple(readings), tuple(reading_of), usual))
+    return out
+
+
+# English prepositions render relations, not the meaning of a character ("between" for 中)
+_PREPOSITIONS = frozenset(
+    "about above across after against along among around before behind below beneath beside besides between "
+    "beyond during except inside near outside since through throughout toward towards until within without".split())
+
+
+def _claimed(b: BeadView, j: int) -> bool:
+    """English token j renders a Chinese word of the bead: one whose renderings
+    are all in j's English clause (a word rendered in another clause, "efficient"
+    for 高效, does not also explain "highly" two clauses on)."""
+    clause = {t: k for k, c in enumerate(b.tgt_clauses) for t in c.toks}
+    srcs = [i for i, jj in b.local.en if jj == j]
+    return any(all(clause.get(jj) == clause.get(j) for jj in b.local.rendering(i)) for i in srcs)
+
+
+__all__ = ["GarbleCheck", "other_readings", "reading_candidates", "repeated_phrases"]
