@@ -22,6 +22,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from align.model import AlignError
@@ -417,6 +418,7 @@ class Lexicon:
     names: frozenset[str] = frozenset()
     max_len: int = 8
     _memo: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    _bag_memo: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Lexicon:
@@ -497,19 +499,19 @@ class Lexicon:
 
     def zh_bag(self, tokens: Iterable[str]) -> frozenset[str]:
         """All English stems reachable from the content tokens."""
-        out: set[str] = set()
+        memo = self._bag_memo
+        sets = []
         for t in tokens:
-            if is_zh_content(t):
-                out |= self.en_words(t)
-        return frozenset(out)
+            got = memo.get(t)
+            if got is None:
+                got = memo[t] = self.en_words(t) if is_zh_content(t) else frozenset()
+            sets.append(got)
+        return frozenset().union(*sets)
 
     @staticmethod
     def en_bag(tokens: Iterable[str]) -> frozenset[str]:
         """Normalised stems of the English content tokens."""
-        out: set[str] = set()
-        for t in tokens:
-            out.update(_en_stems(t))
-        return frozenset(out)
+        return frozenset(chain.from_iterable(map(_en_stems, tokens)))
 
     def match(self, zh_tokens: Sequence[str], en_tokens: Sequence[str]) -> LexMatch:
         en_st = [en_stems(t) for t in en_tokens]

@@ -324,6 +324,8 @@ def en_words_value(s: str) -> int | None:
 
 
 _ANY_DIGIT = re.compile(r"\d")
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+_NUMBER_WORDS = frozenset(_ONES) | frozenset(_TENS) | frozenset(_SCALES) | frozenset(_ORD_WORDS)
 
 
 def _en_extract(text: str) -> list[NumberMention]:
@@ -332,6 +334,9 @@ def _en_extract(text: str) -> list[NumberMention]:
     # all patterns but the number and ordinal words need a digit: most sentences have
     # none, and skipping those scans makes a book's worth of sentences much cheaper
     digits = _ANY_DIGIT.search(text) is not None
+    # likewise the word patterns need a number word (one pass instead of two
+    # scans trying some fifty alternatives at every word)
+    words = not _NUMBER_WORDS.isdisjoint(_LETTER_RUN.findall(text.casefold()))
 
     def free(s: int, e: int) -> bool:
         return not any(taken[s:e])
@@ -383,7 +388,7 @@ def _en_extract(text: str) -> list[NumberMention]:
     for m in (_EN_ORD.finditer(text) if digits else ()):
         if free(m.start(), m.end()):
             take(NumberMention(m.start(), m.end(), int(m.group("n")), "ordinal", m.group(0)))
-    for m in _EN_ORD_WORD.finditer(text):
+    for m in (_EN_ORD_WORD.finditer(text) if words else ()):
         if free(m.start(), m.end()):
             v = _ORD_WORDS[m.group("o").lower()] + (_TENS[m.group("t").lower()] if m.group("t") else 0)
             take(NumberMention(m.start(), m.end(), v, "ordinal", m.group(0), weak=v <= 10))
@@ -397,7 +402,7 @@ def _en_extract(text: str) -> list[NumberMention]:
         raw = m.group("n").replace(",", "")
         kind = "year" if re.fullmatch(r"1[5-9]\d\d|20\d\d", raw) and not m.group("s") else "cardinal"
         take(NumberMention(m.start(), m.end(), v, kind, m.group(0)))
-    for m in _EN_WORDS.finditer(text):
+    for m in (_EN_WORDS.finditer(text) if words else ()):
         if not free(m.start(), m.end()):
             continue
         v = en_words_value(m.group(0))
