@@ -243,7 +243,7 @@ def summary(ms: list[float]) -> str:
 
 def query_sets(beads: list[tuple[str, str]], n: int, seed: int = 1) -> dict[str, list]:
     rnd = random.Random(seed)
-    zh_words, en_words, en_phrases, en_frags, zh_subs = [], [], [], [], []
+    zh_words, en_words, en_phrases, en_frags, zh_subs, zh_chars = [], [], [], [], [], []
     while len(zh_words) < n or len(en_phrases) < n:
         zh, en = beads[rnd.randrange(len(beads))]
         runs = re.findall(r"[\u4e00-\u9fff]{4,}", zh)
@@ -251,6 +251,7 @@ def query_sets(beads: list[tuple[str, str]], n: int, seed: int = 1) -> dict[str,
             r = rnd.choice(runs)
             i = rnd.randrange(len(r) - 1)
             zh_words.append(r[i : i + rnd.choice((2, 3))])
+            zh_chars.append(r[i])
             i = rnd.randrange(max(1, len(r) - 4))
             zh_subs.append(r[i : i + 4])
         words = re.findall(r"[A-Za-z]{5,}", en)
@@ -262,7 +263,9 @@ def query_sets(beads: list[tuple[str, str]], n: int, seed: int = 1) -> dict[str,
             w = rnd.choice(words)
             en_frags.append(w[1:-1])
     return {
+        "zh_apart": apart_queries(beads, n),
         "zh_words": zh_words[:n],
+        "zh_chars": zh_chars[:n],
         "zh_subs": zh_subs[:n],
         "en_words": en_words[:n],
         "en_phrases": en_phrases[:n],
@@ -270,10 +273,26 @@ def query_sets(beads: list[tuple[str, str]], n: int, seed: int = 1) -> dict[str,
     }
 
 
+def apart_queries(beads: list[tuple[str, str]], n: int) -> list[str]:
+    """The worst case for a Chinese table without positions: three characters
+    ABC whose bigrams AB and BC are both among the commonest but rarely or
+    never adjacent, so most rows the index proposes fail the check on the text."""
+    from collections import Counter
+
+    runs = [run for zh, _ in beads for run in re.findall(r"[\u4e00-\u9fff]+", zh)]
+    df = Counter(g for run in runs for g in {run[i : i + 2] for i in range(len(run) - 1)})
+    common = [g for g, _ in df.most_common(150)]
+    joined = "|".join(runs)
+    found = sorted(((joined.count(ab + bc[1]), ab + bc[1]) for ab in common for bc in common if ab[1] == bc[0]))
+    return [q for c, q in found if c <= 2][:n]
+
+
 def bench_queries(db: Path, beads, args, query_encoder) -> None:
     qs = query_sets(beads, args.queries)
     cases = [
+        ("word   zh (1 char)", "word", qs["zh_chars"]),
         ("word   zh (2-3 chars)", "word", qs["zh_words"]),
+        ("word   zh (bigrams apart)", "word", qs["zh_apart"]),
         ("word   en (1 word)", "word", qs["en_words"]),
         ("word   en (3 words)", "word", qs["en_phrases"]),
         ("exact  zh (4 chars)", "exact", qs["zh_subs"]),
@@ -541,7 +560,7 @@ def build(args, beads, work: Path, db: Path, encoder) -> None:
         main_cpu -= encoder.cpu_seconds
     steps = ", ".join(f"{k[4:]} {t[k]:.1f}" for k in cpu_keys if k.startswith("cpu_") and k not in ("cpu_this_process", "cpu_writer_process"))
     print(f"  CPU s, this process: {main_cpu:.1f}{' without the stand-in encoder' if encoder is not None else ''} ({steps};"
-          " the rest: b-tree indexes, vectors' clustering, copying into the writer's file)")
+          " the rest: findings, vectors' clustering, committing)")
     if child_cpu:
         steps = ", ".join(f"{k[10:]} {t[k]:.1f}" for k in cpu_keys if k.startswith("child_cpu_"))
         print(f"  CPU s, writer process: {child_cpu:.1f} ({steps}); it made the bigrams of"
@@ -550,7 +569,29 @@ def build(args, beads, work: Path, db: Path, encoder) -> None:
     if bound:
         print(f"  -> at best {stats.beads / bound:,.0f} pairs/s on two free cores (the busier process's CPU, or half the total)")
     print("  files: " + ", ".join(f"{k} {v / 2**20:,.0f} MB" for k, v in sorted(sizes.items())))
+    tables = table_sizes(db)
+    if tables:
+        print("  in align.db: " + ", ".join(f"{k} {v / 2**20:,.0f} MB" for k, v in tables.items()))
     print(f"  peak RSS after build: {rss_mb():,.0f} MB")
+
+
+def table_sizes(db: Path) -> dict[str, int]:
+    """Bytes by table, its indexes and (for FTS5) its shadow tables; {} when
+    this SQLite lacks the dbstat table."""
+    import sqlite3
+
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("SELECT s.name, m.tbl_name, sum(s.pgsize) FROM dbstat s LEFT JOIN sqlite_schema m ON m.name = s.name GROUP BY s.name").fetchall()
+    except sqlite3.Error:
+        return {}
+    finally:
+        con.close()
+    out: dict[str, int] = {}
+    for name, table, size in rows:
+        key = re.sub(r"_(data|idx|config|docsize|content)$", "", table or name)
+        out[key] = out.get(key, 0) + size
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ computed from those texts, not typed in.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import random
 import re
@@ -22,7 +23,19 @@ import pytest
 from align.lookup import SCHEMA_VERSION, build_index, clause_number, format_hits, hits_to_json, search
 from align.lookup import store as store_mod
 from align.lookup import vectors as vectors_mod
-from align.lookup.text import exact_regex, fold, index_text_reference, index_texts, query_script, term_regex, word_terms
+from align.lookup.text import (
+    CHECK_TOKEN,
+    cjk_index_text_reference,
+    cjk_index_texts,
+    exact_regex,
+    fold,
+    index_text_reference,
+    index_texts,
+    needs_check,
+    query_script,
+    term_regex,
+    word_terms,
+)
 from align.model import AlignError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,6 +164,29 @@ def test_vectorised_bigram_indexing_matches_its_plain_definition():
     assert index_texts(["发展 新时代", "熊猫"])[0].split() == ["发展", "展新", "新时", "时代", "代"]
 
 
+def test_cjk_table_tokens_match_their_plain_definition():
+    """cjk_index_texts (numpy) gives the tokens of cjk_index_text_reference:
+    bigrams, and the other words folded as queries and highlights fold them,
+    with nothing else left for FTS5's ascii tokenizer to split."""
+    texts = ZH_PATH.read_text(encoding="utf-8").split("\n") + EN_PATH.read_text(encoding="utf-8").split("\n")
+    rnd = random.Random(5)
+    alphabet = list("中文 熊猫\t\n ａＢ１　，。abcé\u3007々かカ한\U00020000x\ud800 ÉßİŒ_-'²㊀ㄱ\u00a0\U0001d400")
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(14))) for _ in range(3000)]
+    got = cjk_index_texts(texts)
+    assert [g.split() for g in got] == [cjk_index_text_reference(t).split() for t in texts]
+    assert cjk_index_texts(["（2019年）ＡＰＥＣ峰会，Élan"])[0].split() == ["2019", "年", "apec", "峰会", "会", "elan"]
+    # every token is what a query's word or bigram becomes, or the mark of a
+    # text that has spacing inside a CJK run (or characters that fold into CJK)
+    for g, t in zip(got, texts):
+        tokens = g.split()
+        if CHECK_TOKEN in tokens:
+            assert tokens[-1] == CHECK_TOKEN and tokens.count(CHECK_TOKEN) == 1 and needs_check(t), t
+        else:
+            assert not needs_check(t), t
+        assert all(re.fullmatch(r"[^\W_]+", tok) for tok in tokens if tok != CHECK_TOKEN), t
+    assert needs_check("发展 新时代") and needs_check("⼤熊猫") and not needs_check("2019 年 4 月，“一带一路”")
+
+
 # ---------------------------------------------------------------- building
 
 
@@ -200,9 +236,20 @@ def test_word_match_is_whole_words_for_english_and_substring_for_chinese(corpus)
     hits = search(corpus["db"], "熊猫")
     assert beads_of(hits) == [PANDA]
     assert matched_texts(hits[0]) == ["熊猫", "熊猫"]
-    # single character: prefix query on the bigram index
+    # single character: the tokens starting with it (or FTS5's prefix query)
     one = search(corpus["db"], "豹")
     assert beads_of(one) == [r["bead"] for r in corpus["records"] if "豹" in r["zh"]]
+
+
+def test_one_character_queries_give_what_the_prefix_query_gives(corpus, monkeypatch):
+    search_mod = importlib.import_module("align.lookup.search")  # (the package's `search` is the function)
+    queries = [("豹", "word"), ("的", "word"), ("合", "exact"), ("2019年", "exact"), ("日", "word"), ("峰会 年", "word"), ("熊", "exact")]
+    listed = [search(corpus["db"], q, mode=m, limit=50) for q, m in queries]
+    monkeypatch.setattr(search_mod, "_PREFIX_MAX", 0)  # never list: always "c"*
+    assert [search(corpus["db"], q, mode=m, limit=50) for q, m in queries] == listed
+    recs = corpus["records"]
+    assert beads_of(listed[1]) == [r["bead"] for r in recs if "的" in r["zh"]]
+    assert beads_of(listed[2]) == [r["bead"] for r in recs if "合" in r["zh"]]
 
 
 # ---------------------------------------------------------------- exact and regex
@@ -256,6 +303,56 @@ def test_exact_mode_finds_every_occurrence_of_random_substrings(corpus):
         assert plain <= set(got) and r["bead"] in got, q
         checked += 1
     assert checked > 120
+
+
+def _apart_bigrams(texts: list[str]) -> tuple[str, int]:
+    """A three-character query whose two bigrams are both in one of the texts
+    (so the bigram index proposes it) though the query is not."""
+    for i, text in enumerate(texts):
+        runs = re.findall(r"[\u4e00-\u9fff]+", text)
+        grams = {run[k : k + 2] for run in runs for k in range(len(run) - 1)}
+        for ab in sorted(grams):
+            for bc in sorted(grams):
+                if ab[1] == bc[0] and ab[0] + bc not in "|".join(runs):
+                    return ab[0] + bc, i
+    raise AssertionError("no such query in these texts")
+
+
+def test_bigrams_found_apart_are_not_a_match(corpus):
+    """fts_cjk keeps no positions: a query's bigrams are looked up anywhere in
+    the text, and the search must drop texts that have them apart."""
+    from align.lookup.text import cjk_word_expression
+
+    recs = corpus["records"]
+    q, i = _apart_bigrams([r["zh"] for r in recs])
+    con = sqlite3.connect(corpus["db"])
+    candidates = {rowid >> 1 for (rowid,) in con.execute("SELECT rowid FROM fts_cjk WHERE fts_cjk MATCH ?", (cjk_word_expression(word_terms(q)),))}
+    con.close()
+    assert recs[i]["bead"] in candidates  # the index proposes it...
+    truth = [r["bead"] for r in recs if q in r["zh"]]
+    assert recs[i]["bead"] not in truth
+    for mode in ("word", "exact"):
+        assert beads_of(search(corpus["db"], q, mode=mode)) == truth, mode  # ...the text refuses it
+
+
+def test_spacing_inside_a_chinese_run_and_bigrams_apart(tmp_path):
+    """Candidates of the CJK table are first checked in SQL (the text without
+    spaces holds the run) and, where the text has other whitespace or
+    characters that fold into CJK ones, in Python: every spacing the exact
+    pattern allows is found, bigrams apart are not."""
+    texts = ["大熊猫", "大熊 猫", "大熊\u3000猫", "大熊\t猫", "大熊\n\n猫", "大熊\u00a0猫", "大 熊 猫", "大熊\u2003猫",
+             "熊猫大熊", "猫大熊", "大熊，猫", "大熊x猫", "⼤熊猫大熊"]
+    recs = [{"bead": i, "zh": t, "en": f"pair {i}", "zh_spans": [[0, 1]], "en_spans": [[0, 1]]} for i, t in enumerate(texts)]
+    db = tmp_path / "spacing.db"
+    build_index([write_jsonl(tmp_path / "spacing.jsonl", recs)], db, vectors=False)
+    for q in ("大熊猫", "大熊 猫", "熊猫"):
+        rx = exact_regex(q)
+        truth = [i for i, t in enumerate(texts) if rx.search(fold(t))]
+        assert beads_of(search(db, q, mode="exact", limit=50)) == truth, q
+        words = word_terms(q)
+        truth = [i for i, t in enumerate(texts) if all(term_regex(w).search(fold(t)) for w in words)]
+        assert beads_of(search(db, q, limit=50)) == truth, q
+    assert beads_of(search(db, "大熊猫", limit=50)) == [0, 1, 2, 3, 4, 5, 6, 7, 12]
 
 
 def test_regex_mode(corpus):
@@ -452,6 +549,58 @@ def test_bad_input_files_leave_the_index_untouched(corpus, tmp_path):
     assert beads_of(search(db, "熊猫")) == [PANDA]
 
 
+def test_jsonl_reader_gives_the_same_rows_with_or_without_its_fast_parser(corpus, tmp_path, monkeypatch):
+    """Lines orjson refuses (a byte-order mark, blank lines, NaN) take Python's
+    json, so the rows are those json gives; a lone surrogate escape is a
+    clear error, not a traceback from SQLite."""
+    from align.lookup import sources
+
+    lines = [json.dumps(r, ensure_ascii=False) for r in corpus["records"]]
+    lines[3] = lines[3].replace('"score": 0.9', '"score": NaN')
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\ufeff" + lines[0] + "\n\n" + "\n   \n".join(lines[1:]) + "\n", encoding="utf-8")
+
+    def rows() -> list:
+        return [tuple("nan" if isinstance(x, float) and x != x else x for x in row) for row in sources.open_sources([path])[0].beads]
+
+    fast = rows()  # with orjson when it is installed
+    monkeypatch.setattr(sources, "_fast_loads", lambda: None)
+    assert rows() == fast and len(fast) == len(lines) and fast[3][10] == "nan"
+    monkeypatch.undo()
+    bad = tmp_path / "surrogate.jsonl"
+    bad.write_text("\n".join([lines[0], lines[1].replace('"zh": "', '"zh": "\\ud800', 1)]) + "\n", encoding="utf-8")
+    with pytest.raises(AlignError, match=r"surrogate\.jsonl: a text is not valid Unicode"):
+        build_index([bad], tmp_path / "x.db", vectors=False)
+    assert not (tmp_path / "x.db").exists()
+
+
+SHARED = ROOT.parent / "shared"
+
+
+def test_two_sides_of_one_script_share_a_table(tmp_path):
+    """A German-French document (Text+Berg gold beads): both sides go to
+    fts_other, interleaved; a word is found on whichever side has it, and
+    accented words are folded alike in the index and the query."""
+    folder = SHARED / "bench" / "textberg-de-fr"
+    if not (folder / "gold" / "001").is_file():
+        pytest.skip(f"{folder} is absent (the shared benchmark data)")
+    de = (folder / "de" / "001").read_text(encoding="utf-8").splitlines()
+    fr = (folder / "fr" / "001").read_text(encoding="utf-8").splitlines()
+    recs = []
+    for n, line in enumerate((folder / "gold" / "001").read_text(encoding="utf-8").splitlines()):
+        a, b = (json.loads(x) for x in line.split(":"))
+        if a and b:
+            recs.append({"bead": n, "de": " ".join(de[i] for i in a), "fr": " ".join(fr[i] for i in b), "de_spans": [[0, 1]], "fr_spans": [[0, 1]]})
+    db = tmp_path / "defr.db"
+    for parallel in (False, True):
+        build_index([write_jsonl(tmp_path / "textberg-001.jsonl", recs)], db, vectors=False, parallel=parallel, fresh=True)
+        for q, key in (("Nordostwand", "de"), ("nordest", "fr"), ("PENIBLES", "fr"), ("mühsam", "de")):
+            truth = [r["bead"] for r in recs if re.search(rf"(?<!\w){re.escape(fold(q))}(?!\w)", fold(r[key]))]
+            hits = search(db, q, limit=100)
+            assert truth and beads_of(hits) == truth, q
+            assert all(h.langs[h.side] == key for h in hits), q
+
+
 # ---------------------------------------------------------------- TMX and rebuilding
 
 
@@ -528,6 +677,23 @@ def test_parallel_build_gives_the_same_index(corpus, tmp_path, monkeypatch, chil
     for r in corpus["records"]:
         top = search(db, r["zh"], mode="semantic", encoder=HashEncoder(), limit=1)[0]
         assert (top.bead, top.side) == (r["bead"], 0)
+
+
+def test_many_term_buffer_flushes_give_the_same_lookups(corpus, tmp_path, monkeypatch):
+    """A small FTS5 term buffer writes many segments: fts_cjk is merged into
+    one at the end (one-character queries look up each token in every
+    segment), and the lookups are those of the usual build."""
+    from align.lookup import _writer
+
+    monkeypatch.setattr(_writer, "FTS_HASH_BYTES", {"cjk": 2048, "other": 2048})
+    db = tmp_path / "flushes.db"
+    build_index([corpus["jsonl"]], db, vectors=False, parallel=False)
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(DISTINCT segid) FROM fts_cjk_idx").fetchone()[0] == 1
+    assert con.execute("SELECT count(DISTINCT segid) FROM fts_other_idx").fetchone()[0] <= _writer.MERGE_SEGMENTS["other"]
+    con.close()
+    for q, mode in (("欧亚经济联盟", "word"), ("Eurasian Economic Union", "word"), ("anda", "exact"), ("熊", "word"), ("的", "exact")):
+        assert search(db, q, mode=mode, limit=50) == search(corpus["db"], q, mode=mode, limit=50), q
 
 
 def test_two_level_clusters_assign_rows_to_their_nearest_cluster():

@@ -181,18 +181,16 @@ class _Network:
             used += n
         if len(ids):
             groups.append((first, len(ids)))
-        with self.limit(limits=1, user_api="blas"):
+        sums = np.empty((len(texts), 3, self.w["cnn_W"].shape[0]), dtype=np.float32)
+        with self._one_blas_thread():
             per_token = self._token_features(unique)
 
-        sums = np.empty((len(texts), 3, self.w["cnn_W"].shape[0]), dtype=np.float32)
+            def run(group: tuple[int, int]) -> None:
+                lo, hi = group
+                sums[lo:hi] = self._pool(lens[lo:hi], inverse[bounds[lo] : bounds[hi]], per_token)
 
-        def run(group: tuple[int, int]) -> None:
-            lo, hi = group
-            sums[lo:hi] = self._pool(lens[lo:hi], inverse[bounds[lo] : bounds[hi]], per_token)
-
-        self._on_threads(run, groups)
-        # The last projection is linear: one product for the whole call.
-        with self.limit(limits=self.threads, user_api="blas"):
+            self._on_threads(run, groups)
+            # The last projection is linear: one product for the whole call.
             projected = (sums.reshape(-1, sums.shape[2]) @ self.w["cnn_W"]).reshape(len(texts), 3, DIM)
         first, last, total = np.moveaxis(projected, 1, 0)
         out[:, DIM : 2 * DIM] = first
@@ -267,22 +265,26 @@ class _Network:
         def run(lo: int) -> None:
             out[lo : lo + _STATES_PER_BATCH] = self._output(states[lo : lo + _STATES_PER_BATCH])
 
-        self._on_threads(run, range(0, len(states), _STATES_PER_BATCH))
+        with self._one_blas_thread():
+            self._on_threads(run, range(0, len(states), _STATES_PER_BATCH))
         return out
 
+    def _one_blas_thread(self):
+        """Parallel work runs on Python threads with one BLAS thread each
+        (``_on_threads``): much of it (gathers, norms) is outside BLAS and would
+        otherwise use one core, and two BLAS threads on products this small
+        spin when the machine is busy (3,000 verses: 25 s against 4.6 s).
+        One switch per call: switching costs milliseconds, a query's encoding less."""
+        return self.limit(limits=1, user_api="blas")
+
     def _on_threads(self, run, items) -> None:
-        """``run`` on each item, on Python threads with one BLAS thread each:
-        much of the work (gathers, norms) is outside BLAS and would otherwise
-        use one core, and two BLAS threads on products this small spin when
-        the machine is busy (3,000 verses: 25 s against 4.6 s)."""
         items = list(items)
-        with self.limit(limits=1, user_api="blas"):
-            if self.threads > 1 and len(items) > 1:
-                with ThreadPoolExecutor(min(self.threads, len(items))) as pool:
-                    list(pool.map(run, items))
-            else:
-                for item in items:
-                    run(item)
+        if self.threads > 1 and len(items) > 1:
+            with ThreadPoolExecutor(min(self.threads, len(items))) as pool:
+                list(pool.map(run, items))
+        else:
+            for item in items:
+                run(item)
 
     def _output(self, states: np.ndarray) -> np.ndarray:
         w = self.w

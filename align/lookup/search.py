@@ -5,7 +5,9 @@ rowids in that order, so the first ``limit`` hits cost the same whether a
 word occurs 3 times or 300,000 times. In exact mode, matches whose first and
 last words are whole words come first, then those inside longer words
 ("conomic Un"); semantic hits come best first. The index only proposes
-candidates for exact and regex mode: every hit is checked on the text itself.
+candidates for exact mode, and for Chinese words (``fts_cjk`` has no
+positions, so it finds a word's bigrams, not necessarily together): those
+hits are checked on the text itself; regex mode scans the texts.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import heapq
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,10 @@ from align.model import AlignError
 from ._writer import FTS_TABLES
 from .store import DEFAULT_DB, DocInfo, _corrupt, connect, default_encoder, open_vectors, read_docs, read_meta
 from .text import (
+    CHECK_TOKEN,
     base_lang,
+    cjk_runs,
+    cjk_word_expression,
     clause_number,
     exact_regex,
     find_spans,
@@ -34,6 +39,7 @@ from .text import (
     SubstringPhrase,
     query_script,
     regex_script,
+    runs_sql,
     substring_phrase,
     term_regex,
     word_expression,
@@ -44,6 +50,10 @@ MODES = ("word", "exact", "regex", "semantic")
 Span = tuple[int, int]
 _VOCAB_MAX = 300  # more matching words than this: drop the constraint (or scan)
 _EXACT_MAX_BEADS = 50_000  # semantic search within a filter this small scores every bead
+# A one-character Chinese query ORs the tokens starting with it when there
+# are at most this many; FTS5 spends some 20 us on each (measured at a
+# million pairs), so beyond that its prefix query is no dearer.
+_PREFIX_MAX = 2500
 
 
 @dataclass(frozen=True)
@@ -239,6 +249,15 @@ def _label_lookup(con: sqlite3.Connection, flt: _Filter, limit: int) -> list[_Fo
     return [(i, None, ((), ()), None) for i in ids]
 
 
+# One full-text query: the table, its FTS5 expression, the test a candidate's
+# matched side must pass (None, every candidate is a hit; HAS_SPANS, the
+# query's spans must be found in it), the CJK runs it must contain, which
+# SQLite checks where it can (``text.runs_sql``), and whether those runs are
+# all the test is (word mode: then SQLite's check is enough).
+_Query = tuple[str, str, Callable[[str], bool] | str | None, list[str], bool]
+HAS_SPANS = "has spans"
+
+
 def _text_lookup(con: sqlite3.Connection, docs: dict[int, DocInfo], flt: _Filter, q: str, mode: str, limit: int, side: str | None) -> list[_Found]:
     if mode == "regex":
         try:
@@ -252,31 +271,78 @@ def _text_lookup(con: sqlite3.Connection, docs: dict[int, DocInfo], flt: _Filter
     script = query_script(q)
     ok = _side_ok(docs, script, side)
     # digits and punctuation only: either kind of side
-    tables = [FTS_TABLES[script]] if script is not None else list(FTS_TABLES.values())
+    kinds = [script] if script is not None else list(FTS_TABLES)
     if mode == "word":
         terms = word_terms(q)
-        expr = word_expression(terms)
         patterns = [term_regex(t) for t in terms]
-        return _fts(con, flt, ok, tables, expr, lambda t: find_spans(patterns, t), limit, verify=False)
+        queries: list[_Query] = []
+        for kind in kinds:
+            if kind == "other":  # phrases with positions: FTS5's answer is exact
+                queries.append((FTS_TABLES[kind], word_expression(terms), None, [], False))
+            else:  # bigrams without positions: each CJK run must be in the text
+                runs = [p for t, p in zip(terms, patterns) if t.cjk and len(t.text) > 1]
+                queries.append((FTS_TABLES[kind], cjk_word_expression(terms, _starting_with(con)), _all_of(runs) if runs else None,
+                                [t.text for t in terms if t.cjk and len(t.text) > 1], True))
+        return _fts(con, flt, ok, queries, lambda t: find_spans(patterns, t), limit)
 
     rx = exact_regex(q)
     if not rx.pattern:
         raise AlignError("empty query: give words to look up, or --clause/--section")
+    strict = _contains(exact_regex(q, whole_edges=True))
 
     def spans(t: str) -> tuple[Span, ...]:
         return find_spans([rx], t)
 
-    tiers = _substring_tiers(con, substring_phrase(q))
+    p = substring_phrase(q)
+    runs = cjk_runs(q)
+    tiers = _substring_tiers(con, p)
     if tiers is None:
         return _scan(con, flt, ok, spans, limit)
+    expand = _starting_with(con)
     out: list[_Found] = []
-    for expr in tiers:
+    for combos, whole in tiers:
+        queries = []
+        for kind in kinds:
+            if kind == "other":  # phrases: whole edge words where asked, by position
+                expr = " OR ".join(f"({p.phrase(h, t)})" for h, t in combos)
+                queries.append((FTS_TABLES[kind], expr, HAS_SPANS, [], False))
+            else:  # no positions: the text says whether the edge words are whole
+                expr = " OR ".join(f"({p.conjunction(h, t, expand)})" for h, t in combos)
+                queries.append((FTS_TABLES[kind], expr, strict if whole else HAS_SPANS, runs, False))
         seen = {f[0] for f in out}
-        more = _fts(con, flt, ok, tables, expr, spans, limit + len(seen), verify=True)
+        more = _fts(con, flt, ok, queries, spans, limit + len(seen))
         out += [f for f in more if f[0] not in seen][: limit - len(out)]
         if len(out) >= limit:
             break
     return out
+
+
+def _starting_with(con: sqlite3.Connection) -> Callable[[str], list[str] | None]:
+    """The tokens of ``fts_cjk`` that start with a character (see
+    ``_writer.fill_vocab``), or None if there are too many to OR together."""
+
+    def tokens(ch: str) -> list[str] | None:
+        found = [t for (t,) in con.execute("SELECT term FROM cjk_terms WHERE term >= ? AND term < ? LIMIT ?",
+                                            (ch, chr(ord(ch) + 1), _PREFIX_MAX + 1))]
+        return None if len(found) > _PREFIX_MAX else found
+
+    return tokens
+
+
+def _quote_token(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def _contains(rx: re.Pattern) -> Callable[[str], bool]:
+    return lambda text: rx.search(fold(text)) is not None
+
+
+def _all_of(patterns: list[re.Pattern]) -> Callable[[str], bool]:
+    def check(text: str) -> bool:
+        folded = fold(text)
+        return all(p.search(folded) is not None for p in patterns)
+
+    return check
 
 
 def _vocab(con: sqlite3.Connection, cond: str, params: tuple) -> list[str] | None:
@@ -286,53 +352,55 @@ def _vocab(con: sqlite3.Connection, cond: str, params: tuple) -> list[str] | Non
     return None if len(terms) > _VOCAB_MAX else terms
 
 
-def _substring_tiers(con: sqlite3.Connection, p: SubstringPhrase) -> list[str] | None:
-    """FTS5 queries that together find every text containing the query: first
-    with its edge words as whole words (the common case, and selective: the
-    hits come first), then with the longer indexed words they can be part of
-    ('said' in 'unsaid', 'of' in 'offering'). None: no usable constraint, scan.
+_Tier = tuple[list[tuple[str | None, str | None]], bool]
+
+
+def _substring_tiers(con: sqlite3.Connection, p: SubstringPhrase) -> list[_Tier] | None:
+    """Queries that together find every text containing the query, each as
+    the (head, tail) spellings of its edge words to OR together and whether
+    those are the query's own words, whole: first with its edge words as
+    whole words (the common case, and selective: the hits come first), then
+    with the longer indexed words they can be part of ('said' in 'unsaid',
+    'of' in 'offering'). None: no usable constraint, scan.
     """
     if p.whole:
         longer = _vocab(con, "instr(term, ?1) > 0 AND term != ?1", (p.head,))
         if longer is None:
             return None
-        return [_quote_term(p.head)] + ([" OR ".join(map(_quote_term, longer))] if longer else [])
+        return [([(p.head, None)], True)] + ([([(t, None) for t in longer], False)] if longer else [])
     if p.head is None and p.tail is None:
-        return [p.phrase()] if p.middle else None
+        return [([(None, None)], True)] if p.middle else None
     more_heads = [] if p.head is None else _vocab(con, "substr(term, -length(?1)) = ?1 AND term != ?1", (p.head,))
     more_tails = [] if p.tail is None else _vocab(con, "term > ?1 AND term < ?1 || char(1114111)", (p.tail,))
-    tiers = [p.phrase(p.head, p.tail)]
+    tiers: list[_Tier] = [([(p.head, p.tail)], True)]
     if more_heads is not None and more_tails is not None:
         heads, tails = [p.head, *more_heads], [p.tail, *more_tails]
         combos = [(h, t) for h in heads for t in tails if (h, t) != (p.head, p.tail)]
         if len(combos) <= _VOCAB_MAX:
             if combos:
-                tiers.append(" OR ".join(f"({p.phrase(h, t)})" for h, t in combos))
+                tiers.append((combos, False))
             return tiers
     if not p.middle:
         return None  # too many spellings and nothing else to go on
-    tiers.append(p.phrase())  # the middle alone; every candidate is verified
+    tiers.append(([(None, None)], False))  # the middle alone; every candidate is verified
     return tiers
 
 
-def _quote_term(t: str) -> str:
-    return '"' + t.replace('"', '""') + '"'
+def _fts(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]], queries: list[_Query],
+         spans_of: Callable[[str], tuple[Span, ...]], limit: int) -> list[_Found]:
+    """Matches of each full-text query, merged in document order; a row
+    counts only if its matched side passes the query's test (the index
+    yields candidates, e.g. the same words with other punctuation, or a
+    Chinese query's bigrams apart)."""
 
-
-def _fts(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]], tables: list[str], expr: str,
-         spans_of: Any, limit: int, verify: bool) -> list[_Found]:
-    """Matches of the FTS5 query in the given tables, merged in document
-    order; with ``verify`` only rows whose matched side really has a span
-    count (the index yields candidates, e.g. the same words with other
-    punctuation)."""
-
-    def stream(table: str) -> Iterator[tuple[int, _Found]]:
+    def stream(table: str, expr: str, accept: Callable[[str], bool] | str | None,
+               check: tuple[str, list[str]] | None) -> Iterator[tuple[int, _Found]]:
         sql = (
             f"SELECT f.rowid, b.id, b.doc, b.text_a, b.text_b FROM {table} f JOIN beads b ON b.id = (f.rowid >> 1)"
-            f" WHERE {table} MATCH ?{_and(flt)} ORDER BY f.rowid"
+            f" WHERE {table} MATCH ?{_and(flt)}{f' AND {check[0]}' if check else ''} ORDER BY f.rowid"
         )
         try:
-            cur = con.execute(sql, (expr, *flt.params))
+            cur = con.execute(sql, (expr, *flt.params, *(check[1] if check else ())))
         except sqlite3.OperationalError as exc:  # should not happen: every token is quoted
             raise AlignError(f"cannot search for this query ({exc})") from None
         for rowid, bid, doc, ta, tb in cur:
@@ -340,16 +408,27 @@ def _fts(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]]
             if not ok[doc][s]:
                 continue
             texts = (ta, tb)
+            if callable(accept) and not accept(texts[s]):
+                continue
             mine = spans_of(texts[s])
-            if verify and not mine:
+            if accept is HAS_SPANS and not mine:
                 continue
             other = spans_of(texts[1 - s]) if ok[doc][1 - s] else ()
             sp = (mine, other) if s == 0 else (other, mine)
             yield rowid, (bid, s if mine or not other else 1 - s, sp, None)
 
+    streams = []
+    for table, expr, accept, runs, decide in queries:
+        check = runs_sql("CASE f.rowid & 1 WHEN 0 THEN b.text_a ELSE b.text_b END", runs)
+        if check is None:
+            streams.append(stream(table, expr, accept, None))
+        else:  # SQLite checks the texts it can, Python the others
+            mark = _quote_token(CHECK_TOKEN)
+            streams.append(stream(table, f"({expr}) NOT {mark}", None if decide else accept, check))
+            streams.append(stream(table, f"({expr}) AND {mark}", accept, None))
     out: list[_Found] = []
     seen: set[int] = set()
-    for _, found in heapq.merge(*(stream(t) for t in tables), key=lambda x: x[0]):
+    for _, found in heapq.merge(*streams, key=lambda x: x[0]):
         if found[0] in seen:
             continue
         seen.add(found[0])

@@ -9,7 +9,8 @@ document order, so ``2 * id + side`` is also the row in the vectors file);
 ``fts_cjk`` and ``fts_other`` are contentless FTS5 tables with one row per
 bead side (rowid ``2 * id + side``), CJK sides in one and all others in the
 other, so a Chinese query searches Chinese sides and an English one English
-sides.
+sides. ``fts_cjk`` keeps no token positions (``align.lookup._writer``): the
+search checks its candidates against ``beads``.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ import numpy as np
 
 from align.model import AlignError
 
-from ._writer import FTS_SCHEMA, FtsLoader, open_bulk, prepare_fts
+from ._writer import CHILD_KINDS, FTS_SCHEMA, FTS_TABLES, VOCAB_SCHEMA, FtsLoader, merge_child, open_bulk, prepare_fts
 from .sources import BeadRow, open_sources
-from .text import base_lang, clause_number, has_cjk, index_texts, is_cjk_lang
+from .text import base_lang, clause_number, cjk_index_texts, has_cjk, index_texts, is_cjk_lang
 from .vectors import (
     COARSE_DIM,
     COARSE_MIN_ROWS,
@@ -44,10 +45,12 @@ from .vectors import (
     vectors_path,
 )
 
-SCHEMA_VERSION = 2  # 2: one FTS5 table per script (was one table with two columns)
+# 2: one FTS5 table per script (was one table with two columns);
+# 3: fts_cjk holds folded tokens for the ascii tokenizer, without positions
+SCHEMA_VERSION = 3
 # Index formats a build can carry documents over from: only the full-text
 # tables changed since 1, and a build writes those afresh anyway.
-COPYABLE_VERSIONS = (1, 2)
+COPYABLE_VERSIONS = (1, 2, 3)
 APPLICATION_ID = 0x416C4E4C  # "AlNL": tells our index from any other SQLite file
 DEFAULT_DB = Path("outputs") / "align.db"
 
@@ -66,8 +69,7 @@ CREATE TABLE beads(
     number INTEGER, number_b INTEGER, score REAL, flags TEXT);
 CREATE TABLE findings(doc INTEGER NOT NULL, bead INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE sections(id INTEGER PRIMARY KEY, a TEXT, b TEXT);
-CREATE TABLE vocab(term TEXT PRIMARY KEY) WITHOUT ROWID;
-""" + FTS_SCHEMA
+""" + VOCAB_SCHEMA + FTS_SCHEMA
 # Created after the bulk load: cheaper than maintaining them row by row.
 _INDEXES = """
 CREATE UNIQUE INDEX beads_doc_n ON beads(doc, n);
@@ -228,19 +230,29 @@ class _InlineFts:
     def __init__(self, con: sqlite3.Connection) -> None:
         prepare_fts(con)
         self.loader = FtsLoader(con)
+        self.cpu = {"cpu_bigrams": 0.0}
 
-    def put(self, cjk: list, other: list, raw: bool = False) -> None:
-        self.loader.put(cjk, other, raw)
+    def put(self, cjk: tuple[list[int], list[str]], other: tuple[list[int], list[str]]) -> None:
+        """(rowids, texts) of each table, as they are."""
+        c0 = time.process_time()
+        cjk_texts, other_texts = cjk_index_texts(cjk[1]), index_texts(other[1])
+        self.cpu["cpu_bigrams"] += time.process_time() - c0
+        self.loader.put("cjk", cjk[0], cjk_texts)
+        self.loader.put("other", other[0], other_texts)
 
-    def behind(self) -> float:
-        return float("inf")  # no one else to convert texts
+    def finish(self) -> None:
+        self.loader.finish()
+
+    def report(self) -> dict[str, float]:
+        return {**self.cpu, **{f"cpu_{k}": v for k, v in self.loader.cpu.items()}}
 
 
 class _ProcessFts:
-    """FTS inserts in a child process writing its own database file (see
-    ``align.lookup._writer``)."""
+    """The ``CHILD_KINDS`` FTS tables filled by a child process writing its own
+    database file (see ``align.lookup._writer``) and copied into ours by
+    ``merge``; the others here, on the builder's connection."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, con: sqlite3.Connection) -> None:
         import subprocess
         import sys
 
@@ -248,16 +260,18 @@ class _ProcessFts:
 
         from . import _writer
 
-        con = sqlite3.connect(db_path, isolation_level=None)
-        con.executescript(_SCHEMA + _INDEXES)  # empty bead tables, filled by copying at the end
-        prepare_fts(con)
-        con.close()
+        self.db_path = db_path
+        self.local_kinds = tuple(k for k in FTS_TABLES if k not in CHILD_KINDS)
+        prepare_fts(con, self.local_kinds)
+        self.loader = FtsLoader(con, self.local_kinds)
         root = str(Path(align.__file__).resolve().parents[1])
         self.proc = subprocess.Popen(
             [sys.executable, "-I", _writer.__file__, str(db_path), root],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )
         self.waited = 0.0  # seconds the last batch waited for the child to take it
+        self.convert_cpu = 0.0  # of the last batch's CJK texts converted here
+        self.cpu = {"cpu_bigrams": 0.0, "cpu_fts_send": 0.0}
 
     def _failed(self) -> None:
         self.abort()
@@ -267,22 +281,40 @@ class _ProcessFts:
                 message = self.proc.stdout.read().decode("utf-8", "replace").strip()
         raise AlignError(f"building the index failed in the writer process: {message or 'it stopped'}")
 
-    def put(self, cjk: list, other: list, raw: bool = False) -> None:
+    def put(self, cjk: tuple[list[int], list[str]], other: tuple[list[int], list[str]]) -> None:
+        """(rowids, texts) of each table, as they are. The child converts the
+        CJK texts it fills unless it is busier than we are: unless the last
+        batch waited for it longer than half a conversion takes. (Other texts
+        are mostly ASCII, which conversion leaves alone: made here.)"""
         import pickle
 
-        t0, c0 = time.perf_counter(), time.process_time()
+        c0 = time.process_time()
+        raw = "cjk" in CHILD_KINDS and self.behind() < 0.5 * self.convert_cpu
+        cjk_texts = cjk[1] if raw else cjk_index_texts(cjk[1])
+        c1 = time.process_time()
+        if not raw:
+            self.convert_cpu = c1 - c0
+        other_texts = index_texts(other[1])
+        c2 = time.process_time()
+        tables = {"cjk": (cjk[0], cjk_texts, raw), "other": (other[0], other_texts, False)}
+        t2 = time.perf_counter()
         try:
-            pickle.dump((cjk, other, raw), self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump([(kind, *tables[kind]) for kind in CHILD_KINDS], self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         except (BrokenPipeError, ConnectionResetError, ValueError):
             self._failed()
-        self.waited = (time.perf_counter() - t0) - (time.process_time() - c0)
+        c3 = time.process_time()
+        self.waited = (time.perf_counter() - t2) - (c3 - c2)
+        for kind in self.local_kinds:
+            self.loader.put(kind, *tables[kind][:2])
+        self.cpu["cpu_bigrams"] += c2 - c0
+        self.cpu["cpu_fts_send"] += c3 - c2
 
     def behind(self) -> float:
         """How long the last batch waited for the child to finish the one before."""
         return self.waited
 
-    def end(self) -> None:
-        """No more rows: the child merges and lists words while we go on."""
+    def finish(self) -> None:
+        """No more rows: the child merges and lists its words while we do ours."""
         import pickle
 
         try:
@@ -290,6 +322,7 @@ class _ProcessFts:
             self.proc.stdin.close()
         except (BrokenPipeError, ConnectionResetError, ValueError):
             self._failed()
+        self.loader.finish()
 
     def wait(self) -> dict[str, float]:
         """The child's CPU seconds by step and the batches it converted, once it has committed."""
@@ -301,6 +334,13 @@ class _ProcessFts:
         report = json.loads(out[2:])
         return {**{f"child_cpu_{k}": v for k, v in report["cpu"].items()}, "child_batches_converted": report["converted"]}
 
+    def merge(self, con: sqlite3.Connection) -> None:
+        """Copy the child's tables into ours (``con`` outside a transaction; leaves one open)."""
+        merge_child(con, str(self.db_path))
+
+    def report(self) -> dict[str, float]:
+        return {**self.cpu, **{f"cpu_{k}": v for k, v in self.loader.cpu.items() if k != "fts_bigrams"}}
+
     def abort(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
@@ -309,8 +349,8 @@ class _ProcessFts:
             self.proc.stdin.close()
 
 
-# Below this input size the child's start-up and the final copy of the bead
-# table into its file cost more than the second core saves.
+# Below this input size the child's start-up and the final copy of its
+# tables into our file cost more than the second core saves.
 PARALLEL_MIN_BYTES = 4 << 20
 
 
@@ -329,16 +369,24 @@ class _Builder:
         self.embedded = 0
         self.findings = 0
         self.t_embed = 0.0
-        self.bigram_cpu = 0.0  # of the last batch converted here
         self.batches = 0
         # CPU seconds by step (reading = parsing the sources), for benchmarks
-        self.cpu = dict.fromkeys(("cpu_read", "cpu_beads", "cpu_bigrams", "cpu_fts_send", "cpu_vectors"), 0.0)
+        self.cpu = dict.fromkeys(("cpu_read", "cpu_beads", "cpu_vectors"), 0.0)
 
     def add_document(self, name: str, source: str | None, kind: str, langs: tuple[str, str], beads: Iterable[BeadRow],
                      findings: Sequence[tuple[int, str]], vectors: Callable[[int, int], np.ndarray] | None = None,
                      cjk: tuple[bool, bool] | None = None) -> int:
         """Insert one document; ``vectors(first_old_row, rows)`` supplies stored
         vectors instead of encoding (used when copying from the old index)."""
+        try:
+            return self._add_document(name, source, kind, langs, beads, findings, vectors, cjk)
+        except UnicodeEncodeError as exc:  # JSON can escape a lone surrogate, which no UTF-8 file can hold
+            raise AlignError(f"{source or name}: a text is not valid Unicode ({exc.reason}: {exc.object[exc.start:exc.end]!r}); "
+                             "fix the file and index it again") from None
+
+    def _add_document(self, name: str, source: str | None, kind: str, langs: tuple[str, str], beads: Iterable[BeadRow],
+                      findings: Sequence[tuple[int, str]], vectors: Callable[[int, int], np.ndarray] | None,
+                      cjk: tuple[bool, bool] | None) -> int:
         doc = self.next_doc
         self.next_doc += 1
         first = self.next_id
@@ -379,34 +427,22 @@ class _Builder:
         ids = range(base, base + len(rows))
         self.batches += 1
         c0 = time.process_time()
-        self.con.executemany(
-            "INSERT INTO beads(id, doc, n, text_a, text_b, spans_a, spans_b, sec, clause_a, clause_b,"
-            " number, number_b, score, flags) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(i, doc, *_numbered(r, self._section(r))) for i, r in zip(ids, rows)],
-        )
-        c1 = time.process_time()
-        rowids: tuple[list, list] = ([], [])  # for fts_cjk, fts_other
-        texts: tuple[list, list] = ([], [])
-        for i, r in zip(ids, rows):
-            if r.text_a:
-                rowids[not cjk[0]].append(2 * i)
-                texts[not cjk[0]].append(r.text_a)
-            if r.text_b:
-                rowids[not cjk[1]].append(2 * i + 1)
-                texts[not cjk[1]].append(r.text_b)
-        # The child converts the texts unless it is busier than we are: unless
-        # the last batch waited for it longer than half a conversion takes.
-        # (Both sides of one script interleave in rowid order.)
-        raw = self.fts.behind() < 0.5 * self.bigram_cpu
-        tables = [list(zip(rowids[k], texts[k] if raw else index_texts(texts[k]))) for k in (0, 1)]
-        c2 = time.process_time()
-        if not raw:
-            self.bigram_cpu = c2 - c1
-        self.fts.put(*tables, raw=raw)
+        self.con.executemany(_INSERT_BEAD, _bead_records(ids, doc, rows, self.sections))
+        if cjk[0] != cjk[1]:  # the usual case: each side has a table of its own
+            a = ([2 * i for i, r in zip(ids, rows) if r.text_a], [r.text_a for r in rows if r.text_a])
+            b = ([2 * i + 1 for i, r in zip(ids, rows) if r.text_b], [r.text_b for r in rows if r.text_b])
+            tables = (a, b) if cjk[0] else (b, a)
+        else:  # both sides in one table, interleaved in rowid order
+            both = ([], [])
+            for i, r in zip(ids, rows):
+                for rowid, text in ((2 * i, r.text_a), (2 * i + 1, r.text_b)):
+                    if text:
+                        both[0].append(rowid)
+                        both[1].append(text)
+            tables = (both, ([], [])) if cjk[0] else (([], []), both)
+        self.cpu["cpu_beads"] += time.process_time() - c0
+        self.fts.put(*tables)  # (fts_cjk, fts_other)
         c3 = time.process_time()
-        self.cpu["cpu_beads"] += c1 - c0
-        self.cpu["cpu_bigrams"] += c2 - c1
-        self.cpu["cpu_fts_send"] += c3 - c2
         if self.writer is not None:
             t0 = time.perf_counter()
             self.writer.append(vectors(done, len(rows)) if vectors else self._encode(rows))
@@ -416,17 +452,6 @@ class _Builder:
         if self.progress:
             self.progress("index", self.next_id, None)
         return len(rows)
-
-    def _section(self, r: BeadRow) -> int | None:
-        """Section labels (both languages) as a small id, so that a clause
-        lookup is one index probe per matching section."""
-        if r.section_a is None and r.section_b is None:
-            return None
-        key = (r.section_a, r.section_b)
-        sid = self.sections.get(key)
-        if sid is None:
-            sid = self.sections[key] = len(self.sections) + 1
-        return sid
 
     def _encode(self, rows: list[BeadRow]) -> np.ndarray:
         texts: list[str] = []
@@ -456,16 +481,49 @@ class _Builder:
         return out
 
 
-def _numbered(r: BeadRow, sec: int | None) -> tuple:
-    """The row for ``beads``: ``number`` from the record (else its labels), and
+# Python's sqlite3 binds an int, float or str directly but sends None through
+# its adapter lookup (a tuple key, a dict probe and two attribute lookups),
+# which cost 5 s of CPU for the usual five None columns of a million beads.
+# So those columns are bound as '' and turned into NULL by SQLite.
+_INSERT_BEAD = (
+    "INSERT INTO beads(id, doc, n, text_a, text_b, spans_a, spans_b, sec, clause_a, clause_b, number, number_b, score, flags)"
+    " VALUES (?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''),"
+    " NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''))"
+)
+
+
+def _bead_records(ids: Iterable[int], doc: int, rows: list[BeadRow], sections: dict[tuple[str | None, str | None], int]) -> list[tuple]:
+    """The parameters of ``_INSERT_BEAD`` ('' for NULL) for each row.
+
+    ``sec``: the section labels (both languages) as a small id, added to
+    ``sections`` when new, so that a clause lookup is one index probe per
+    matching section. ``number`` from the record (else its labels), and
     ``number_b`` the other side's label when it disagrees (a wrong numeral in
-    the translation is still addressable by what it says)."""
-    if r.clause_a is None and r.clause_b is None:
-        return (r.n, r.text_a, r.text_b, r.spans_a, r.spans_b, sec, None, None, r.number, None, r.score, r.flags)
-    na, nb = clause_number(r.clause_a), clause_number(r.clause_b)
-    number = r.number if r.number is not None else (na if na is not None else nb)
-    other = next((x for x in (na, nb) if x is not None and x != number), None)
-    return (r.n, r.text_a, r.text_b, r.spans_a, r.spans_b, sec, r.clause_a, r.clause_b, number, other, r.score, r.flags)
+    the translation is still addressable by what it says). One loop with
+    tuple unpacking: a function call per row and attribute lookups cost
+    4.6 us a bead, more than the SQLite insert."""
+    out = []
+    append = out.append
+    for i, (n, text_a, text_b, spans_a, spans_b, sec_a, sec_b, clause_a, clause_b, number, score, flags) in zip(ids, rows):
+        if sec_a is None and sec_b is None:
+            sec = ""
+        else:
+            sec = sections.get((sec_a, sec_b))
+            if sec is None:
+                sec = sections[(sec_a, sec_b)] = len(sections) + 1
+        # spans and flags are None or non-empty text
+        spans_a, spans_b, flags = spans_a or "", spans_b or "", flags or ""
+        score = "" if score is None else score
+        if clause_a is None and clause_b is None:
+            append((i, doc, n, text_a, text_b, spans_a, spans_b, sec, "", "", "" if number is None else number, "", score, flags))
+            continue
+        na, nb = clause_number(clause_a), clause_number(clause_b)
+        if number is None:
+            number = na if na is not None else nb
+        other = na if na is not None and na != number else nb if nb is not None and nb != number else None
+        append((i, doc, n, text_a, text_b, spans_a, spans_b, sec, clause_a or "", clause_b or "",
+                "" if number is None else number, "" if other is None else other, score, flags))
+    return out
 
 
 def build_index(
@@ -532,13 +590,12 @@ def build_index(
         size = sum(s.path.stat().st_size for s in srcs) + sum(d.count for d in old_docs if d.name not in {s.name for s in srcs}) * 300
         parallel = size >= PARALLEL_MIN_BYTES
     try:
-        # parallel: FTS tables in the child's file (tmp_fts), which becomes the
-        # index after our tables are copied into it; else all in tmp_db
-        con = sqlite3.connect(tmp_db, isolation_level=None)
+        # parallel: fts_cjk is made in the child's file (tmp_fts) and copied
+        # into ours at the end
+        con = open_bulk(str(tmp_db), begin=False)
         con.executescript(_SCHEMA)
-        con.close()
-        con = open_bulk(str(tmp_db))
-        fts = _ProcessFts(tmp_fts) if parallel else _InlineFts(con)
+        con.execute("BEGIN")
+        fts = _ProcessFts(tmp_fts, con) if parallel else _InlineFts(con)
         b = _Builder(con, fts, writer, enc, progress, batch)
         t0 = time.perf_counter()
         replaced = {s.name for s in srcs}
@@ -559,12 +616,15 @@ def build_index(
         new_beads = 0
         for s in srcs:
             new_beads += b.add_document(s.name, str(s.path), s.kind, s.langs, s.beads, s.findings)
-        if isinstance(fts, _ProcessFts):
-            fts.end()  # the child merges its FTS segments while we build b-trees and vectors
         timings["load"] = time.perf_counter() - t0 - b.t_embed
+        t0 = time.perf_counter()
+        fts.finish()  # parallel: the child merges its FTS segments while we do ours, b-trees and vectors
+        timings["fts_finish"] = time.perf_counter() - t0
         timings["embed"] = b.t_embed
+        c0 = time.process_time()
         timings.update(_finish(con, b.sections))
-        meta: dict[str, Any] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S"), "tokenizer": "cjk-bigram+unicode61"}
+        b.cpu["cpu_btree_indexes"] = time.process_time() - c0
+        meta: dict[str, Any] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S"), "tokenizer": "cjk-bigram/ascii+unicode61"}
         if writer is not None:
             t0 = time.perf_counter()
             writer.close()
@@ -576,23 +636,17 @@ def build_index(
                     del arr
                     meta.update(coarse_fp=fingerprint(tmp_coarse), coarse_rows_fp=fingerprint(tmp_rows))
             timings["vectors_finish"] = time.perf_counter() - t0
+        child_cpu: dict[str, float] = {}
         if isinstance(fts, _ProcessFts):
             t0 = time.perf_counter()
             child_cpu = fts.wait()
             timings["fts_wait"] = time.perf_counter() - t0
+            t0, c0 = time.perf_counter(), time.process_time()
             con.execute("COMMIT")
-            con.close()
-            con = None
-            t0 = time.perf_counter()
-            final = open_bulk(str(tmp_fts), begin=False)
-            _copy_tables(final, tmp_db)
+            fts.merge(con)
             timings["copy"] = time.perf_counter() - t0
-        else:
-            t0 = time.perf_counter()
-            fts.loader.finish()
-            timings["fts_finish"] = time.perf_counter() - t0
-            child_cpu = {}
-            final, con = con, None
+            b.cpu["cpu_copy"] = time.process_time() - c0
+        final, con = con, None
         final.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
         final.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         final.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -604,13 +658,15 @@ def build_index(
             old_con = None
         has_vectors = writer is not None and writer.rows > 0
         has_coarse = tmp_coarse.exists()
-        _install(db_path, tmp_fts if parallel else tmp_db, {
+        _install(db_path, tmp_db, {
             vectors_path(db_path): tmp_vec if has_vectors else None,
             coarse_path(db_path): tmp_coarse if has_coarse else None,
             coarse_rows_path(db_path): tmp_rows if has_coarse else None,
         })
     except sqlite3.Error as exc:
         raise AlignError(f"{db_path}: building the index failed: {exc}") from None
+    except UnicodeEncodeError as exc:  # a label with a lone surrogate (texts are caught per document)
+        raise AlignError(f"{db_path}: an input label is not valid Unicode ({exc.reason}: {exc.object[exc.start:exc.end]!r})") from None
     except OSError as exc:
         raise AlignError(f"{db_path}: cannot write the index: {exc.strerror or exc}") from None
     finally:
@@ -636,7 +692,7 @@ def build_index(
         vectors=b.embedded,
         encoder=enc_name if writer is not None and writer.rows else None,
         seconds=time.perf_counter() - t_start,
-        timings={**timings, "batches": b.batches, "cpu_this_process": time.process_time() - cpu_start, **b.cpu,
+        timings={**timings, "batches": b.batches, "cpu_this_process": time.process_time() - cpu_start, **b.cpu, **fts.report(),
                  "cpu_writer_process": _children_cpu() - child_start, **child_cpu},
     )
 
@@ -658,19 +714,6 @@ def _finish(con: sqlite3.Connection, sections: dict[tuple[str | None, str | None
     for statement in filter(str.strip, _INDEXES.split(";")):
         con.execute(statement)  # executescript() would commit
     return {"btree_indexes": time.perf_counter() - t0}
-
-
-_COPIED = ("docs", "beads", "findings", "sections")
-
-
-def _copy_tables(final: sqlite3.Connection, db: Path) -> None:
-    """Our tables into the child's file. Both have the same schema and
-    indexes and the targets are empty, so SQLite copies the b-trees' records
-    as they are (its 'transfer optimisation'), without decoding a row."""
-    final.execute("ATTACH DATABASE ? AS built", (str(db),))  # refused inside a transaction
-    final.execute("BEGIN")
-    for table in _COPIED:
-        final.execute(f"INSERT INTO main.{table} SELECT * FROM built.{table}")
 
 
 def _old_rows(con: sqlite3.Connection, d: DocInfo) -> Iterable[BeadRow]:
