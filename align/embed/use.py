@@ -254,9 +254,11 @@ class _Network:
                 x = h
             feats[:, DIM + b * _CNN : DIM + (b + 1) * _CNN] = x
         _layernorm(feats, w["ln_g"], w["ln_b"], w["eps"])
-        feats[gap] = 0
-
-        return np.stack((feats[starts], feats[starts + lens - 1], np.add.reduceat(feats, starts, axis=0)), axis=1)
+        # Sentence sums as a product with a 0/1 membership matrix: BLAS is
+        # several times faster than np.add.reduceat over rows this wide.
+        member = np.zeros((len(lens), n_rows), dtype=np.float32)
+        member[np.repeat(np.arange(len(lens)), lens), rows] = 1
+        return np.stack((feats[starts], feats[starts + lens - 1], member @ feats), axis=1)
 
     def vectors(self, states: np.ndarray) -> np.ndarray:
         """The model's output layers over pooled states (unnormalised)."""
