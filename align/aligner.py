@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .model import Alignment, Bead
+from .pairfeatures import MARKS
 
 NEG = -1e9
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
@@ -64,7 +65,9 @@ class Evidence:
     ``pair_fn`` is an optional (i, js) -> (len(js), P) row function of extra
     pairwise evidence (lexical, numbers) for single sentences, summed over
     the sentences of a bead; if it also has a ``table(lo, hi)`` method
-    (``pairfeatures.PairScorer``), the search gets the whole band from one call.
+    (``pairfeatures.PairScorer``), the search gets the whole band from one call,
+    and its ``src_marks``/``tgt_marks`` (``pairfeatures.sentence_marks``), when
+    present, give the punctuation-structure features.
     """
 
     src_vecs: np.ndarray
@@ -86,7 +89,12 @@ class Evidence:
         return len(self.tgt_vecs)
 
 
-BASE_FEATURES = ["cos", "margin", "len", "lex", "num", "par", "local", "cos_lp"]
+# gain: the bead's cosine less that of the bead without its first or last sentence on
+# either side (the worst case); weakest: the lowest cosine of one of its sentences
+# with the other side's run; quote_state, p_*: punctuation structure (``pairfeatures.MARKS``)
+BASE_FEATURES = ["cos", "margin", "len", "lex", "num", "par", "local", "cos_lp", "gain", "quote_state", "weakest"] + [
+    f"p_{k}" for k in MARKS]
+_GAIN, _QSTATE, _WEAK, _MARKS = 8, 9, 10, 11
 # Hinges max(x - knot, 0) let the linear scorer bend: a cosine of 0.8 says far
 # more than twice one of 0.4. Knots chosen by leave-one-document-out F1 on
 # MAC-Dev and Text+Berg (+0.008 and +0.007 over the base features alone).
@@ -143,6 +151,7 @@ def _prior_weights() -> dict[str, float]:
     w[type_name(0, 1)] = -0.1
     w[type_name(1, 0)] = -0.1
     w["skip_best"] = -1.0
+    w["skip_len"] = 0.0
     return w
 
 
@@ -401,6 +410,33 @@ def bead_features(ev: Evidence, a: int, b: int, i: np.ndarray, j: np.ndarray, ct
         ps = ctx.src_par[i - 1] - ctx.src_par[i - a]
         pt = ctx.tgt_par[j - 1] - ctx.tgt_par[j - b]
         f[:, 5] = -((ps > 0) != (pt > 0)).astype(np.float32)
+    # does every sentence earn its place? the bead against itself less its first or last sentence
+    gain = np.full(k, np.inf, dtype=np.float32)
+    if a > 1:
+        first = _run_dot(ctx, span_terms(a - 1), i, span_terms(b), j) / (ctx.src_norms[a - 1][i] * nb_)
+        last = _run_dot(ctx, span_terms(a - 1), i - 1, span_terms(b), j) / (ctx.src_norms[a - 1][i - 1] * nb_)
+        gain = np.minimum(gain, cos - np.maximum(first, last))
+    if b > 1:
+        first = _run_dot(ctx, span_terms(a), i, span_terms(b - 1), j) / (na * ctx.tgt_norms[b - 1][j])
+        last = _run_dot(ctx, span_terms(a), i, span_terms(b - 1), j - 1) / (na * ctx.tgt_norms[b - 1][j - 1])
+        gain = np.minimum(gain, cos - np.maximum(first, last))
+    f[:, _GAIN] = np.where(np.isinf(gain), 0.0, gain)
+    # the sentence that fits the other side worst: a stray sentence pulled into a bead
+    weak = cos.copy()
+    if b > 1:
+        for d in range(b):
+            weak = np.minimum(weak, _run_dot(ctx, span_terms(a), i, one, j - d) / na)
+    if a > 1:
+        for d in range(a):
+            weak = np.minimum(weak, _run_dot(ctx, one, i - d, span_terms(b), j) / nb_)
+    f[:, _WEAK] = weak
+    if ctx.src_marks is not None and ctx.tgt_marks is not None:
+        # punctuation structure: both sides of a bead ask as many questions, quote as often...
+        ms = ctx.src_marks[i] - ctx.src_marks[i - a]
+        mt = ctx.tgt_marks[j] - ctx.tgt_marks[j - b]
+        f[:, _MARKS:_MARKS + len(MARKS)] = -np.minimum(np.abs(ms - mt), 2.0)
+        # ... and both end inside a quotation or both outside it
+        f[:, _QSTATE] = -np.abs(ctx.src_inside[i] - ctx.tgt_inside[j])
     return _add_hinges(f)
 
 
@@ -518,6 +554,12 @@ class ScoreContext:
     src_par: np.ndarray | None
     tgt_par: np.ndarray | None
     pair_table: PairTable | None = None
+    src_marks: np.ndarray | None = None  # (n+1, K) cumulative punctuation counts (``pairfeatures.sentence_marks``)
+    tgt_marks: np.ndarray | None = None
+    src_inside: np.ndarray | None = None  # (n+1,): 1 when the text is inside a quotation after i sentences
+    tgt_inside: np.ndarray | None = None
+    src_skip: np.ndarray | None = None  # (n,) log length of each sentence against the document's median
+    tgt_skip: np.ndarray | None = None
     dots: dict = field(default_factory=dict)
     src_norms: dict = field(default_factory=dict)
     tgt_norms: dict = field(default_factory=dict)
@@ -529,6 +571,24 @@ def _csum(x: np.ndarray) -> np.ndarray:
     out = np.zeros(len(x) + 1, dtype=np.float64)
     np.cumsum(x, out=out[1:])
     return out
+
+
+def _marks(per_sentence: np.ndarray | None, count: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Cumulative mark counts and the quotation state after each prefix of sentences."""
+    if per_sentence is None or len(per_sentence) != count:
+        return None
+    x = np.asarray(per_sentence, dtype=np.float32)
+    csum = np.zeros((len(x) + 1, x.shape[1] - 1), dtype=np.float32)
+    np.cumsum(x[:, :-1], axis=0, out=csum[1:])
+    inside = np.zeros(len(x) + 1, dtype=np.float32)
+    inside[1:] = x[:, -1]
+    return csum, inside
+
+
+def _skip_lengths(lens: np.ndarray) -> np.ndarray:
+    """How long a sentence is for its document: a long one is rarely left untranslated."""
+    x = np.log1p(np.asarray(lens, dtype=np.float64))
+    return (x - (np.median(x) if len(x) else 0.0)).astype(np.float32)
 
 
 def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreContext:
@@ -562,6 +622,9 @@ def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreC
     log_ratio = length_params(ev.src_lens, ev.tgt_lens)
     src_atoms = side_atoms(ev.src_vecs, ev.src_pairs)
     tgt_atoms = side_atoms(ev.tgt_vecs, ev.tgt_pairs)
+    src_marks, tgt_marks = _marks(getattr(ev.pair_fn, "src_marks", None), n), _marks(getattr(ev.pair_fn, "tgt_marks", None), m)
+    if src_marks is None or tgt_marks is None:
+        src_marks = tgt_marks = (None, None)
     par_s = None if ev.src_par_start is None else np.cumsum(ev.src_par_start).astype(np.int64)
     par_t = None if ev.tgt_par_start is None else np.cumsum(ev.tgt_par_start).astype(np.int64)
     return ScoreContext(
@@ -575,6 +638,12 @@ def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreC
         tgt_best=tgt_best,
         src_par=par_s,
         tgt_par=par_t,
+        src_marks=src_marks[0],
+        tgt_marks=tgt_marks[0],
+        src_inside=src_marks[1],
+        tgt_inside=tgt_marks[1],
+        src_skip=_skip_lengths(ev.src_lens),
+        tgt_skip=_skip_lengths(ev.tgt_lens),
         pair_table=PairTable.build(ev.pair_fn, band, n, m, margin=FRAME) if ev.pair_fn is not None and n and m else None,
         dots={(ks, kt): BandMatrix.build(sa, ta, band, pad=max_side + 2, margin=FRAME)
               for ks, sa in enumerate(src_atoms) for kt, ta in enumerate(tgt_atoms)},
@@ -597,7 +666,8 @@ def bead_score_vector(w: dict[str, float], a: int, b: int) -> tuple[np.ndarray, 
 
 def skip_features(a: int, b: int, ctx: ScoreContext, idx: int) -> dict[str, float]:
     best = float(ctx.src_best[idx] if a == 1 else ctx.tgt_best[idx])
-    return {type_name(a, b): 1.0, "skip_best": best}
+    size = float(ctx.src_skip[idx] if a == 1 else ctx.tgt_skip[idx])
+    return {type_name(a, b): 1.0, "skip_best": best, "skip_len": size}
 
 
 def bead_feature_dict(ev: Evidence, ctx: ScoreContext, a: int, b: int, i: int, j: int) -> dict[str, float]:
@@ -709,6 +779,11 @@ class _BandGrid:
                 total += (cs * ct) * self.window(rows, ot - dj)
         return total
 
+    def dot(self, a: int, di: int, b: int, dj: int) -> np.ndarray:
+        """``run_dot`` of a source run of ``a`` and a target run of ``b`` sentences, computed once
+        per block: bead types and features share many of them (read-only)."""
+        return self._memo(("dot", a, di, b, dj), lambda: self.run_dot(span_terms(a), di, span_terms(b), dj))
+
     def pair_sum(self, a: int, b: int) -> np.ndarray:
         """``_block_pair_features`` at every cell.
 
@@ -750,7 +825,7 @@ class _BandGrid:
         na = self.row(ctx.src_norms[a], 0)
         nb_ = self.cols(ctx.tgt_norms[b], 0)
         sa, sb, one = span_terms(a), span_terms(b), span_terms(1)
-        cos = self.run_dot(sa, 0, sb, 0) / (na * nb_)
+        cos = self.dot(a, 0, b, 0) / (na * nb_)
         f[..., 0] = cos
         # results go straight into their feature column (same floats as assigning them)
         src_hub = (self.row(ctx.src_hub_csum, 0) - self.row(ctx.src_hub_csum, a)) / a
@@ -765,10 +840,10 @@ class _BandGrid:
         x *= x
         np.minimum(x, 9.0, out=x)
         np.negative(x, out=f[..., 2])
-        right_t = self._memo(("right_t", a), lambda: np.where(self.j < ctx.m, self.run_dot(sa, 0, one, 1) / na, 0.0))
-        left_t = np.where(self.j - b >= 1, self.run_dot(sa, 0, one, -b) / na, 0.0)
-        right_s = self._memo(("right_s", b), lambda: np.where(self.i < ctx.n, self.run_dot(one, 1, sb, 0) / nb_, 0.0))
-        left_s = np.where(self.i - a >= 1, self.run_dot(one, -a, sb, 0) / nb_, 0.0)
+        right_t = self._memo(("right_t", a), lambda: np.where(self.j < ctx.m, self.dot(a, 0, 1, 1) / na, 0.0))
+        left_t = np.where(self.j - b >= 1, self.dot(a, 0, 1, -b) / na, 0.0)
+        right_s = self._memo(("right_s", b), lambda: np.where(self.i < ctx.n, self.dot(1, 1, b, 0) / nb_, 0.0))
+        left_s = np.where(self.i - a >= 1, self.dot(1, -a, b, 0) / nb_, 0.0)
         np.subtract(cos, (right_t + left_t + right_s + left_s) / 4, out=f[..., 6])
         lt_r = self._memo(("lt*r", b), lambda: lt * ctx.inv_ratio)
         ratio = np.minimum(ls, lt_r)
@@ -786,6 +861,32 @@ class _BandGrid:
             f[..., 5] = -((ps > 0) != (pt > 0)).astype(np.float32)
         else:
             f[..., 5] = 0.0
+        gain = None
+        if a > 1:
+            first = self.dot(a - 1, 0, b, 0) / (self.row(ctx.src_norms[a - 1], 0) * nb_)
+            last = self.dot(a - 1, -1, b, 0) / (self.row(ctx.src_norms[a - 1], 1) * nb_)
+            gain = cos - np.maximum(first, last)
+        if b > 1:
+            first = self.dot(a, 0, b - 1, 0) / (na * self.cols(ctx.tgt_norms[b - 1], 0))
+            last = self.dot(a, 0, b - 1, -1) / (na * self.cols(ctx.tgt_norms[b - 1], 1))
+            tg = cos - np.maximum(first, last)
+            gain = tg if gain is None else np.minimum(gain, tg)
+        f[..., _GAIN] = 0.0 if gain is None else gain
+        weak = f[..., _WEAK]
+        weak[...] = cos
+        if b > 1:
+            for d in range(b):
+                np.minimum(weak, self._memo(("part_t", a, d), lambda: self.dot(a, 0, 1, -d) / na), out=weak)
+        if a > 1:
+            for d in range(a):
+                np.minimum(weak, self._memo(("part_s", b, d), lambda: self.dot(1, -d, b, 0) / nb_), out=weak)
+        if ctx.src_marks is not None and ctx.tgt_marks is not None:
+            ms = self.row(ctx.src_marks, 0) - self.row(ctx.src_marks, a)
+            mt = self._memo(("marks", b), lambda: self.cols(ctx.tgt_marks, 0) - self.cols(ctx.tgt_marks, b))
+            np.negative(np.minimum(np.abs(ms - mt), 2.0), out=f[..., _MARKS:_MARKS + len(MARKS)])
+            np.negative(np.abs(self.row(ctx.src_inside, 0) - self.cols(ctx.tgt_inside, 0)), out=f[..., _QSTATE])
+        else:
+            f[..., _QSTATE:_MARKS + len(MARKS)] = 0.0
         return _add_hinges(f)
 
 
@@ -805,7 +906,7 @@ def _block_features(band: Band, ctx: ScoreContext, types: Sequence[tuple[int, in
                 continue
             ok = grid.ok(a, b)
             if b == 0:
-                f = np.broadcast_to(grid.row(ctx.src_best, 1)[..., None], ok.shape + (1,))
+                f = np.broadcast_to(np.stack([grid.row(ctx.src_best, 1), grid.row(ctx.src_skip, 1)], axis=-1), ok.shape + (2,))
             else:
                 f = grid.features(a, b)
             yield r0, (a, b), f, ok
@@ -827,7 +928,7 @@ def cell_features(ev: Evidence, band: Band, ctx: ScoreContext, types: Sequence[t
 
 def _type_score(a: int, b: int, f: np.ndarray, ok: np.ndarray, w: dict[str, float]) -> np.ndarray:
     if b == 0:
-        sc = w.get(type_name(1, 0), 0.0) + w.get("skip_best", 0.0) * f[..., 0]
+        sc = w.get(type_name(1, 0), 0.0) + w.get("skip_best", 0.0) * f[..., 0] + w.get("skip_len", 0.0) * f[..., 1]
     else:
         wf, bias = bead_score_vector(w, a, b)
         sc = f @ wf + bias
@@ -857,12 +958,13 @@ def score_band(ev: Evidence, band: Band, ctx: ScoreContext, w: dict[str, float],
 
 
 def decode(band: Band, scores: tuple[list[tuple[int, int]], np.ndarray], ctx: ScoreContext, w: dict[str, float],
-           n: int, m: int, with_gaps: bool = True) -> list[tuple[int, int]]:
+           n: int, m: int, with_gaps: bool = True, gap_extra: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Best monotone path through the band; returns its (i, j) points.
 
     One row at a time, all bead types at once: a single gather fetches every
     predecessor score; runs of 0-1 beads within the row are resolved with a
-    running maximum, so the Python loop only runs over rows. Only the best
+    running maximum, so the Python loop only runs over rows (``gap_extra[j]``,
+    if given, is added to the score of leaving target j unaligned). Only the best
     scores are kept per cell; the trace-back recomputes, for the cells on
     the path alone, which bead type won.
     """
@@ -875,7 +977,9 @@ def decode(band: Band, scores: tuple[list[tuple[int, int]], np.ndarray], ctx: Sc
     gap = np.zeros((n + 1, width), dtype=bool)
     w01 = w.get(type_name(0, 1), 0.0)
     w_best = w.get("skip_best", 0.0)
+    w_len = w.get("skip_len", 0.0)
     tgt_best = ctx.tgt_best if len(ctx.tgt_best) else np.zeros(1, dtype=np.float32)
+    tgt_skip = ctx.tgt_skip if ctx.tgt_skip is not None and len(ctx.tgt_skip) else np.zeros(len(tgt_best), dtype=np.float32)
     block = 256
     for r0 in range(0, n + 1, block):
         # everything that does not depend on D, for a block of rows at once; columns
@@ -891,7 +995,10 @@ def decode(band: Band, scores: tuple[list[tuple[int, int]], np.ndarray], ctx: Sc
         outside = cols >= hi[rows][:, None]
         if with_gaps:
             # D[j] = max(best[j], D[j-1] + skip(j-1)): prefix max in closed form
-            skips = w01 + w_best * tgt_best[np.clip(cols - 1, 0, len(tgt_best) - 1)]
+            prev_col = np.clip(cols - 1, 0, len(tgt_best) - 1)
+            skips = w01 + w_best * tgt_best[prev_col] + w_len * tgt_skip[prev_col]
+            if gap_extra is not None:
+                skips = skips + gap_extra[prev_col]
             skips = np.where((cols >= 1) & ~outside, skips, NEG)
             csum = np.zeros(skips.shape, dtype=np.float64)
             np.cumsum(skips[:, 1:], axis=1, out=csum[:, 1:])
@@ -1050,18 +1157,26 @@ def default_confidence(feats: dict[str, float], a: int, b: int, src_lang: str = 
 
 def confidence_model(src_lang: str = "zh", tgt_lang: str = "en") -> Callable[[dict[str, float], int, int], float]:
     """``default_confidence`` for one language pair, with its coefficients looked up once."""
-    from .train import confidence_vector
+    import math
+
+    from .train import confidence_row
+
+    from .train import CONF_FEATURES
 
     name, reverse = family(src_lang, tgt_lang)
     coefs = _trained().get("families", {}).get(name, {}).get("confidence")
-    head, rest = (coefs[0], np.asarray(coefs[1:], dtype=np.float64)) if coefs else (0.0, None)
+    names = _trained().get("confidence_features", CONF_FEATURES)
+    head, rest = (coefs[0], [float(c) for c in coefs[1:]]) if coefs else (0.0, None)
+    if rest is not None and len(rest) != len(names):
+        rest = None  # a weights file of another layout: fall back to the prior below
 
     def prob(feats: dict[str, float], a: int, b: int) -> float:
+        # plain Python: it runs once per bead, and numpy's per-call cost dominates 13 products
         if rest is not None:
-            x = confidence_vector(feats, b, a) if reverse else confidence_vector(feats, a, b)
-            z = head + float(np.dot(rest, x))
+            x = confidence_row(feats, b, a, names) if reverse else confidence_row(feats, a, b, names)
+            z = head + sum(c * v for c, v in zip(rest, x))
         else:
             z = 6.0 * feats.get("margin", 0.0) + 4.0 * (feats.get("cos", 0.0) - 0.3)
-        return float(1.0 / (1.0 + np.exp(-z)))
+        return 1.0 / (1.0 + math.exp(-min(max(z, -700.0), 700.0)))
 
     return prob

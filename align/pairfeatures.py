@@ -18,6 +18,71 @@ import numpy as np
 
 _LATIN_WORD = re.compile(r"[^\W\d_]{4,}", re.UNICODE)
 
+# Punctuation that marks the structure of a sentence whatever the language:
+# questions, exclamations, ellipses and quotations survive translation more
+# often than not, so their counts should agree across a bead.
+MARKS = ("question", "exclaim", "ellipsis", "quote_open", "quote_close")
+_QUESTION = re.compile(r"[?？¿]")
+_EXCLAIM = re.compile(r"[!！¡]")
+_ELLIPSIS = re.compile(r"…+|\.{3,}|。{3,}")
+_OPENERS = "“‘「『„‚«‹〝﹁﹃"
+_QUOTE = re.compile(r"[\"'“”‘’「」『』„‚«»‹›〝〞﹁﹂﹃﹄]")
+
+
+def _quote_events(text: str, lang: str) -> list[bool]:
+    """Quotation marks in reading order, True for an opening one.
+
+    Curly and CJK marks say which they are, except where a language uses the
+    English opener as its closer (German „…“). Straight marks open at the
+    start or after a space and close elsewhere; a mark between a letter and
+    a letter or space is an apostrophe (it's, l' avion, boys').
+    """
+    out = []
+    n = len(text)
+    for m in _QUOTE.finditer(text):
+        ch, k = m.group(), m.start()
+        prev = text[k - 1] if k else " "
+        nxt = text[k + 1] if k + 1 < n else " "
+        if ch in "'’" and prev.isalnum() and (nxt.isalnum() or (nxt.isspace() and k + 1 < n)):
+            continue  # apostrophe: it's, l' avion, boys'
+        if ch in "\"'":
+            if k == 0 or prev.isspace() or prev in "([{—–-:":
+                if nxt.isspace():
+                    continue  # a lone mark between spaces says nothing
+                out.append(True)
+            else:
+                out.append(False)
+        elif lang == "de" and ch in "“‘":
+            out.append(False)
+        else:
+            out.append(ch in _OPENERS)
+    return out
+
+
+def sentence_marks(texts: Sequence[str], lang: str) -> np.ndarray:
+    """(n, len(MARKS) + 1) counts per sentence; the last column is 1 when the
+    sentence ends inside an open quotation (the state carries across sentences:
+    a quotation may run over several of them, though rarely over many without
+    a mark: a stray mark must not flip the rest of the document)."""
+    out = np.zeros((len(texts), len(MARKS) + 1), dtype=np.float32)
+    inside = False
+    quiet = 0
+    for k, t in enumerate(texts):
+        ev = _quote_events(t, lang)
+        quiet = 0 if ev else quiet + 1
+        if quiet > 6:
+            inside = False
+        opens = sum(ev)
+        out[k, 0] = len(_QUESTION.findall(t))
+        out[k, 1] = len(_EXCLAIM.findall(t))
+        out[k, 2] = len(_ELLIPSIS.findall(t))
+        out[k, 3] = opens
+        out[k, 4] = len(ev) - opens
+        for e in ev:
+            inside = e
+        out[k, 5] = inside
+    return out
+
 
 def _number_sets(texts: Sequence[str], lang: str) -> list[frozenset[float]]:
     from .numbers import extract_numbers
@@ -117,8 +182,11 @@ class PairScorer:
     """
 
     def __init__(self, src_bags: Sequence[frozenset], tgt_bags: Sequence[frozenset], src_nums: Sequence[frozenset],
-                 tgt_nums: Sequence[frozenset], en_is_tgt: bool) -> None:
+                 tgt_nums: Sequence[frozenset], en_is_tgt: bool, src_marks: np.ndarray | None = None,
+                 tgt_marks: np.ndarray | None = None) -> None:
         self.src_bags, self.tgt_bags = src_bags, tgt_bags
+        # per-sentence punctuation structure (``sentence_marks``), for bead-level features
+        self.src_marks, self.tgt_marks = src_marks, tgt_marks
         self.src_nums, self.tgt_nums = src_nums, tgt_nums
         self.en_is_tgt = en_is_tgt
 
@@ -174,4 +242,5 @@ def pair_scorer(src_texts: Sequence[str], tgt_texts: Sequence[str], src_lang: st
         src_bags = _form_bags(src_texts)
         tgt_bags = _form_bags(tgt_texts)
         en_is_tgt = True
-    return PairScorer(src_bags, tgt_bags, _number_sets(src_texts, src_lang), _number_sets(tgt_texts, tgt_lang), en_is_tgt)
+    return PairScorer(src_bags, tgt_bags, _number_sets(src_texts, src_lang), _number_sets(tgt_texts, tgt_lang), en_is_tgt,
+                      sentence_marks(src_texts, src_lang), sentence_marks(tgt_texts, tgt_lang))

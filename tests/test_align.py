@@ -134,7 +134,7 @@ def test_unknown_model_is_a_clear_error(tmp_path):
 
 def _toy_with_all_evidence(n_src: int = 1500, seed: int = 3):
     """Toy evidence plus joined-pair vectors, paragraphs and lexical/number bags."""
-    from align.pairfeatures import PairScorer
+    from align.pairfeatures import MARKS, PairScorer
 
     ev, gold = _toy_evidence(n_src, 6, seed)
     rng = np.random.default_rng(seed)
@@ -157,7 +157,12 @@ def _toy_with_all_evidence(n_src: int = 1500, seed: int = 3):
             tgt_words.append(frozenset(w for w in words[src[0]] if rng.random() < 0.6) | {int(rng.integers(0, 400))})
             tgt_nums.append(frozenset({float(src[0] % 7)}) if rng.random() < 0.3 else frozenset())
     nums = [frozenset({float(i % 7)}) if rng.random() < 0.3 else frozenset() for i in range(n)]
-    ev.pair_fn = PairScorer(words, tgt_words, nums, tgt_nums, en_is_tgt=True)
+
+    def marks(count):  # punctuation counts (pairfeatures.sentence_marks) and a quotation state
+        m = (rng.random((count, len(MARKS) + 1)) < 0.2).astype(np.float32)
+        return m
+
+    ev.pair_fn = PairScorer(words, tgt_words, nums, tgt_nums, en_is_tgt=True, src_marks=marks(n), tgt_marks=marks(m))
     return ev, gold
 
 
@@ -176,7 +181,7 @@ def test_band_features_equal_the_per_bead_features():
         ii, kk = np.nonzero(ok)
         jj = band.lo[ii] + kk
         if b == 0:
-            expected = ctx.src_best[ii - 1][:, None]
+            expected = np.stack([ctx.src_best[ii - 1], ctx.src_skip[ii - 1]], axis=1)
         else:
             expected = A.bead_features(ev, a, b, ii, jj, ctx)
             exercised |= (expected != 0).any(axis=0)
@@ -240,3 +245,69 @@ def test_lexical_overlap_over_a_band_equals_set_intersections(src_lang, tgt_lang
         assert not table[i, hi[i] - lo[i] :].any()
     # real evidence: translations share dictionary words and numbers near the diagonal
     assert table[..., 0].mean() > 0.02 and table[..., 1].sum() >= 5
+
+
+# ------------------------------------------------------- evidence, training ---
+
+TEXTBERG = SHARED / "bench" / "textberg-de-fr"
+
+
+@needs_mac
+def test_punctuation_marks_follow_quotations_across_sentences():
+    """MAC-Dev 002: a quotation opened in one sentence and closed two later, in
+    both languages; apostrophes (don't, you'll) are not quotation marks."""
+    from align.pairfeatures import MARKS, sentence_marks
+
+    zh = (MAC / "src" / "002").read_text(encoding="utf-8").splitlines()
+    en = (MAC / "tgt" / "002").read_text(encoding="utf-8").splitlines()
+    assert zh[66].endswith("明天再来。") and en[106].startswith("'No more for today!")
+    col = {k: n for n, k in enumerate(MARKS)}
+    zm = sentence_marks(zh[66:68], "zh")
+    em = sentence_marks(en[106:109], "en")
+    assert zm[:, col["quote_open"]].tolist() == [1, 0] and zm[:, col["quote_close"]].tolist() == [0, 1]
+    assert zm[:, -1].tolist() == [1, 0]  # inside the quotation after the first sentence only
+    assert em[:, -1].tolist() == [1, 1, 0]
+    assert em[2, col["quote_open"]] == 0 and em[2, col["quote_close"]] == 1  # "don't", "you'll" ignored
+    assert em[0, col["exclaim"]] == 1 and em[2, col["exclaim"]] == 1
+
+
+@pytest.mark.skipif(not TEXTBERG.is_dir(), reason=f"benchmark data not found at {TEXTBERG} (only in the project's workspace)")
+def test_training_target_follows_a_gold_file_with_crossing_beads():
+    """Text+Berg 001 has crossing beads and sentences in no bead: reading the gold
+    beads' sizes one after another derails, the oracle path keeps almost every bead."""
+    from align import train as T
+
+    gold = read_align(TEXTBERG / "gold" / "001")  # Text+Berg gold files have no suffix
+    n = len((TEXTBERG / "de" / "001").read_text(encoding="utf-8").splitlines())
+    m = len((TEXTBERG / "fr" / "001").read_text(encoding="utf-8").splitlines())
+    rng = np.random.default_rng(0)
+    vec = lambda k: (lambda x: x / np.linalg.norm(x, axis=1, keepdims=True))(rng.normal(size=(k, 16))).astype(np.float32)  # noqa: E731
+    ev = A.Evidence(vec(n), vec(m), np.full(n, 50.0), np.full(m, 50.0))
+    cfg = A.AlignConfig()
+    band = A.coarse_band(ev, cfg)
+    ctx = A.score_context(ev, band, cfg.neighbours, cfg.max_side)
+    cells = A.cell_features(ev, band, ctx, cfg.bead_types())
+    oracle = T.oracle_path(gold, band, ctx, cells.valid, n, m)
+    naive = [(0, 0)]
+    for s, t in gold:
+        naive.append((naive[-1][0] + len(s), naive[-1][1] + len(t)))
+    assert score(T._beads(oracle), gold).f1 > 0.95
+    assert score(T._beads(naive), gold).f1 < 0.5
+    assert oracle[-1] == (n, m)
+
+
+def test_structured_training_learns_to_split_sentences():
+    """Two toy documents whose translations split every 4th sentence: weights
+    learned from one align the other (the prior weights are not told the length ratio)."""
+    from align import train as T
+
+    docs = []
+    for seed in (11, 12):
+        ev, gold = _toy_evidence(150, 4, seed)
+        docs.append(T.TrainingDoc(f"toy{seed}", ev, gold))
+    cfg = A.AlignConfig()
+    prepared = T.prepare(docs, cfg)
+    w = T.train_ssvm(prepared[:1], cfg, epochs=5)
+    got = score(T._beads(T.decode(prepared[1], w)), docs[1].gold)
+    assert got.f1 > 0.97
+    assert w["t12"] > w["t22"] and w["cos"] > 0
