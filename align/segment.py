@@ -149,7 +149,13 @@ def segment_lines(doc: Document) -> list[Segment]:
 def word_spans(text: str, lang: str) -> list[tuple[int, int]]:
     """Word tokens as offsets into ``text``; whitespace and punctuation skipped."""
     if _is_chinese(lang):
-        return [(s, e) for w, s, e in _zh_tokenize()(text) if _is_wordish(w)]
+        try:
+            tokens = _zh_tokenize()(text)
+        except UnicodeEncodeError:
+            # jieba-rs takes only valid Unicode; a lone surrogate (undecodable
+            # input byte) becomes U+FFFD, one code point, so offsets hold.
+            tokens = _zh_tokenize()(_SURROGATE.sub("\ufffd", text))
+        return [(s, e) for w, s, e in tokens if _is_wordish(w)]
     return [m.span() for m in _WORD.finditer(text)]
 
 
@@ -639,6 +645,7 @@ _WORD = re.compile(
 
 
 _ALNUM = re.compile(r"[^\W_]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _is_wordish(token: str) -> bool:
