@@ -192,10 +192,10 @@ class _Network:
             self._on_threads(run, groups)
             # The last projection is linear: one product for the whole call.
             projected = (sums.reshape(-1, sums.shape[2]) @ self.w["cnn_W"]).reshape(len(texts), 3, DIM)
-        first, last, total = np.moveaxis(projected, 1, 0)
-        out[:, DIM : 2 * DIM] = first
-        out[:, 2 * DIM : 3 * DIM] = last
-        out[:, :DIM] = total - first - last
+        head, tail, total = np.moveaxis(projected, 1, 0)
+        out[:, DIM : 2 * DIM] = head
+        out[:, 2 * DIM : 3 * DIM] = tail
+        out[:, :DIM] = total - head - tail
         out[:, -1] = lens
         return out
 
