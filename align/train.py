@@ -198,12 +198,8 @@ CONF_FEATURES = ["cos", "margin", "local", "len", "lex", "num", "cos_lp", "gain"
                  "one_one", "many", "skip", "skip_best"]
 
 
-def confidence_vector(feats: dict[str, float], a: int, b: int, names: Sequence[str] = CONF_FEATURES) -> np.ndarray:
-    """The inputs of the confidence model for one bead (``names``: those a stored model was fitted on)."""
-    return np.array(confidence_row(feats, a, b, names), dtype=np.float64)
-
-
 def confidence_row(feats: dict[str, float], a: int, b: int, names: Sequence[str] = CONF_FEATURES) -> list[float]:
+    """The inputs of the confidence model for one bead (``names``: those a stored model was fitted on)."""
     one_one, many, skip = float(a == 1 and b == 1), float(a + b > 2 and a > 0 and b > 0), float(a == 0 or b == 0)
     return [one_one if k == "one_one" else many if k == "many" else skip if k == "skip" else feats.get(k, 0.0)
             for k in names]

@@ -75,13 +75,13 @@ def main() -> None:
             total = total.add(score(T._beads(path), p.doc.gold))
             gold = set(p.doc.gold)
             for ((i0, j0), (i1, j1)), feats in zip(zip(path, path[1:]), A.path_feature_dicts(p.doc.evidence, p.ctx, path)):
-                conf_x.append(T.confidence_vector(feats, i1 - i0, j1 - j0))
+                conf_x.append(T.confidence_row(feats, i1 - i0, j1 - j0))
                 conf_y.append(float((tuple(range(i0, i1)), tuple(range(j0, j1))) in gold))
         dd = total.as_dict()
         print(f"{name}: leave-one-document-out strict P {dd['precision']:.4f} R {dd['recall']:.4f} F1 {dd['f1']:.4f}")
         for k, v in list(dd["by_type"].items())[:10]:
             print(f"    {k:<5} P {v['precision']:.3f} R {v['recall']:.3f} F1 {v['f1']:.3f} (gold {v['gold']})")
-        x, y = np.array(conf_x), np.array(conf_y)
+        x, y = np.array(conf_x, dtype=np.float64), np.array(conf_y)
         half = np.arange(len(y)) % 2 == 0  # calibration checked on beads the model was not fitted on
         coef = T.fit_logistic(x[half], y[half])
         p_ = 1 / (1 + np.exp(-(coef[0] + x[~half] @ coef[1:])))

@@ -151,14 +151,19 @@ def matched_texts(hit) -> list[str]:
 # ---------------------------------------------------------------- indexing text
 
 
+def _real_and_mixed_texts(seed: int, alphabet: str, longest: int) -> list[str]:
+    """The Joint Statement's lines in both languages plus 3,000 random strings over ``alphabet``."""
+    texts = ZH_PATH.read_text(encoding="utf-8").split("\n") + EN_PATH.read_text(encoding="utf-8").split("\n")
+    rnd = random.Random(seed)
+    chars = list(alphabet)
+    return texts + ["".join(rnd.choice(chars) for _ in range(rnd.randrange(longest))) for _ in range(3000)]
+
+
 def test_vectorised_bigram_indexing_matches_its_plain_definition():
     """index_texts (numpy, batch) must give the tokens of index_text_reference
     (one regex per text) on the real texts and on random mixtures of CJK,
     kana, hangul, astral ideographs, full-width forms, spaces and a lone surrogate."""
-    texts = ZH_PATH.read_text(encoding="utf-8").split("\n") + EN_PATH.read_text(encoding="utf-8").split("\n")
-    rnd = random.Random(3)
-    alphabet = list("中文 熊猫\t\n ａＢ１　，。abcé\u3007々かカ한\U00020000x\ud800 ")
-    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(12))) for _ in range(3000)]
+    texts = _real_and_mixed_texts(3, "中文 熊猫\t\n ａＢ１　，。abcé\u3007々かカ한\U00020000x\ud800 ", 12)
     got = index_texts(texts)
     assert [g.split() for g in got] == [index_text_reference(t).split() for t in texts]
     assert index_texts(["发展 新时代", "熊猫"])[0].split() == ["发展", "展新", "新时", "时代", "代"]
@@ -168,10 +173,7 @@ def test_cjk_table_tokens_match_their_plain_definition():
     """cjk_index_texts (numpy) gives the tokens of cjk_index_text_reference:
     bigrams, and the other words folded as queries and highlights fold them,
     with nothing else left for FTS5's ascii tokenizer to split."""
-    texts = ZH_PATH.read_text(encoding="utf-8").split("\n") + EN_PATH.read_text(encoding="utf-8").split("\n")
-    rnd = random.Random(5)
-    alphabet = list("中文 熊猫\t\n ａＢ１　，。abcé\u3007々かカ한\U00020000x\ud800 ÉßİŒ_-'²㊀ㄱ\u00a0\U0001d400")
-    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randrange(14))) for _ in range(3000)]
+    texts = _real_and_mixed_texts(5, "中文 熊猫\t\n ａＢ１　，。abcé\u3007々かカ한\U00020000x\ud800 ÉßİŒ_-'²㊀ㄱ\u00a0\U0001d400", 14)
     got = cjk_index_texts(texts)
     assert [g.split() for g in got] == [cjk_index_text_reference(t).split() for t in texts]
     assert cjk_index_texts(["（2019年）ＡＰＥＣ峰会，Élan"])[0].split() == ["2019", "年", "apec", "峰会", "会", "elan"]
