@@ -173,6 +173,46 @@ def band_overlaps(src: _Incidence, tgt: _Incidence, lo: np.ndarray, hi: np.ndarr
     return out.reshape(n, width)
 
 
+_CLAUSE = re.compile(r"[，；：,;:、]|\s[—–-]+\s|—")
+
+
+def half_cut(t: str) -> int:
+    """Where ``halves`` cuts a text."""
+    mid = len(t) / 2
+    cut = min((m.end() for m in _CLAUSE.finditer(t, 0, max(len(t) - 1, 0))), key=lambda e: abs(e - mid), default=None)
+    if cut is None:  # no clause mark: the space nearest the middle, else the middle
+        cut = min((m.end() for m in re.finditer(r"\s+", t)), key=lambda e: abs(e - mid), default=int(mid))
+    return cut
+
+
+def halves(texts: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Each text cut in two at the clause mark nearest its middle (at the middle
+    if it has none): where a translator splits a sentence, the first part of
+    one side should match the first sentence on the other."""
+    cuts = [half_cut(t) for t in texts]
+    return [t[:c] for t, c in zip(texts, cuts)], [t[c:] for t, c in zip(texts, cuts)]
+
+
+def _zh_en_bag_halves(texts: Sequence[str], lang: str) -> tuple[list[frozenset[str]], ...]:
+    """``_zh_en_bags`` of whole texts and of their ``halves``, tokenising each text once
+    (a word belongs to the half it starts in)."""
+    from .lexicon import load_lexicon
+    from .segment import word_spans
+
+    lex = load_lexicon()
+    bag = lex.zh_bag if lang == "zh" else lex.en_bag
+    full, first, second = [], [], []
+    for t in texts:
+        spans = word_spans(t, lang)
+        cut = half_cut(t)
+        k = next((n for n, (s, _) in enumerate(spans) if s >= cut), len(spans))
+        tokens = [t[s:e] for s, e in spans]
+        full.append(bag(tokens))
+        first.append(bag(tokens[:k]))
+        second.append(bag(tokens[k:]))
+    return full, first, second
+
+
 class PairScorer:
     """Pair evidence for the aligner: (source i, target js) -> (len(js), 2).
 
@@ -189,6 +229,9 @@ class PairScorer:
         self.src_marks, self.tgt_marks = src_marks, tgt_marks
         self.src_nums, self.tgt_nums = src_nums, tgt_nums
         self.en_is_tgt = en_is_tgt
+        # bags of the two halves of each sentence (``halves``), for the order evidence
+        self.src_halves: tuple[Sequence[frozenset], Sequence[frozenset]] | None = None
+        self.tgt_halves: tuple[Sequence[frozenset], Sequence[frozenset]] | None = None
 
     def __call__(self, i: int, js: np.ndarray) -> np.ndarray:
         out = np.zeros((len(js), 2), dtype=np.float32)
@@ -208,6 +251,30 @@ class PairScorer:
         nums: dict = {}
         return ((_Incidence(self.src_bags, words), _Incidence(self.tgt_bags, words)),
                 (_Incidence(self.src_nums, nums), _Incidence(self.tgt_nums, nums)))
+
+    def half_table(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
+        """(n, width, 4): overlaps of each source half with the target sentence and of the
+        source sentence with each target half, over the English side's length as in ``table``."""
+        if self.src_halves is None or self.tgt_halves is None:
+            return None
+        lo = np.asarray(lo, dtype=np.int64)
+        hi = np.maximum(np.asarray(hi, dtype=np.int64), lo)
+        n = len(self.src_bags)
+        width = max(1, int(np.max(hi - lo)) if n else 1)
+        (src_words, tgt_words), _ = self._incidence
+        vocab: dict = {}
+        inc = [_Incidence(b, vocab) for b in (self.src_bags, self.tgt_bags, *self.src_halves, *self.tgt_halves)]
+        out = np.zeros((n, width, 4), dtype=np.float32)
+        pairs = ((inc[2], inc[1]), (inc[3], inc[1]), (inc[0], inc[4]), (inc[0], inc[5]))
+        if self.en_is_tgt:
+            en_len = np.diff(tgt_words.indptr).astype(np.float64)
+            cols = np.minimum(lo[:, None] + np.arange(width)[None, :], max(len(en_len) - 1, 0))
+            denom = en_len[cols] + 2.0 if len(en_len) else np.full((n, width), 2.0)
+        else:
+            denom = (np.diff(src_words.indptr).astype(np.float64) + 2.0)[:, None]
+        for k, (s, t) in enumerate(pairs):
+            out[..., k] = band_overlaps(s, t, lo, hi, width) / denom
+        return out
 
     def table(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """(n, width, 2): row s holds targets lo[s] .. hi[s]-1, zeros after them."""
@@ -234,13 +301,18 @@ def pair_scorer(src_texts: Sequence[str], tgt_texts: Sequence[str], src_lang: st
     """The aligner's pair evidence for two sentence lists (see ``PairScorer``)."""
     langs = {src_lang, tgt_lang}
     if langs == {"zh", "en"}:
-        src_bags = _zh_en_bags(src_texts, src_lang)
-        tgt_bags = _zh_en_bags(tgt_texts, tgt_lang)
+        def bags(texts, lang):
+            return _zh_en_bag_halves(texts, lang)
+
         # coverage is measured on the English side, whatever the direction
         en_is_tgt = tgt_lang == "en"
     else:
-        src_bags = _form_bags(src_texts)
-        tgt_bags = _form_bags(tgt_texts)
+        def bags(texts, lang):
+            return (_form_bags(texts), *(_form_bags(h) for h in halves(texts)))
+
         en_is_tgt = True
-    return PairScorer(src_bags, tgt_bags, _number_sets(src_texts, src_lang), _number_sets(tgt_texts, tgt_lang), en_is_tgt,
-                      sentence_marks(src_texts, src_lang), sentence_marks(tgt_texts, tgt_lang))
+    src, tgt = bags(src_texts, src_lang), bags(tgt_texts, tgt_lang)
+    scorer = PairScorer(src[0], tgt[0], _number_sets(src_texts, src_lang), _number_sets(tgt_texts, tgt_lang), en_is_tgt,
+                        sentence_marks(src_texts, src_lang), sentence_marks(tgt_texts, tgt_lang))
+    scorer.src_halves, scorer.tgt_halves = src[1:], tgt[1:]
+    return scorer

@@ -98,10 +98,29 @@ def embed_pairs(encoder: Encoder, segments: Sequence[Segment], vecs: np.ndarray,
     return out
 
 
+def embed_gloss(encoder: Encoder, segments: Sequence[Segment], lang: str, other_lang: str,
+                progress: Progress | None = None) -> np.ndarray | None:
+    """Vectors of word-by-word English glosses of Chinese segments aligned with
+    English (``gloss``), else None: the aligner's second view of the Chinese side."""
+    if lang != "zh" or other_lang != "en" or not segments:
+        return None
+    from .gloss import glosses
+
+    texts = glosses([s.text for s in segments])
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    step = 1024
+    for start in range(0, len(texts), step):
+        out[start : start + step] = encoder.encode(texts[start : start + step])
+        if progress:
+            progress("gloss " + lang, min(len(texts), start + step), len(texts))
+    return out
+
+
 def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.ndarray, tgt_vecs: np.ndarray,
                    src_lang: str, tgt_lang: str, presplit: bool,
-                   src_pairs: np.ndarray | None = None, tgt_pairs: np.ndarray | None = None) -> aligner.Evidence:
-    """Everything the aligner needs about the two segment lists."""
+                   src_pairs: np.ndarray | None = None, tgt_pairs: np.ndarray | None = None,
+                   src_gloss: np.ndarray | None = None, tgt_gloss: np.ndarray | None = None) -> aligner.Evidence:
+    """Everything the aligner needs about the two segment lists (glosses: ``embed_gloss``)."""
 
     def lengths(segs: Sequence[Segment]) -> np.ndarray:
         return np.array([len("".join(s.text.split())) for s in segs], dtype=np.float64)
@@ -123,6 +142,8 @@ def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.
         pair_fn=pair_scorer([s.text for s in src], [t.text for t in tgt], src_lang, tgt_lang),
         src_pairs=src_pairs,
         tgt_pairs=tgt_pairs,
+        src_gloss=src_gloss,
+        tgt_gloss=tgt_gloss,
     )
 
 
@@ -166,7 +187,10 @@ def align_documents(src: Document, tgt: Document, stem: str, encoder: Encoder | 
         src = replace(src, warnings=src.warnings + tuple(extra))
     src_vecs, src_pairs = embed_side(encoder, src_segs, src.lang, progress)
     tgt_vecs, tgt_pairs = embed_side(encoder, tgt_segs, tgt.lang, progress)
-    ev = build_evidence(src_segs, tgt_segs, src_vecs, tgt_vecs, src.lang, tgt.lang, options.presplit, src_pairs, tgt_pairs)
+    src_gloss = embed_gloss(encoder, src_segs, src.lang, tgt.lang, progress)
+    tgt_gloss = embed_gloss(encoder, tgt_segs, tgt.lang, src.lang, progress)
+    ev = build_evidence(src_segs, tgt_segs, src_vecs, tgt_vecs, src.lang, tgt.lang, options.presplit, src_pairs, tgt_pairs,
+                        src_gloss, tgt_gloss)
     if progress:
         progress("align", 0, 1)
     alignment = aligner.align_evidence(ev, src.lang, tgt.lang, options.config)

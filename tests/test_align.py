@@ -163,6 +163,10 @@ def _toy_with_all_evidence(n_src: int = 1500, seed: int = 3):
         return m
 
     ev.pair_fn = PairScorer(words, tgt_words, nums, tgt_nums, en_is_tgt=True, src_marks=marks(n), tgt_marks=marks(m))
+    ev.pair_fn.src_halves = tuple([frozenset(w for w in b if rng.random() < 0.5) for b in words] for _ in range(2))
+    ev.pair_fn.tgt_halves = tuple([frozenset(w for w in b if rng.random() < 0.5) for b in tgt_words] for _ in range(2))
+    gloss = ev.src_vecs + rng.normal(size=ev.src_vecs.shape).astype(np.float32) * 0.3  # a noisy second view
+    ev.src_gloss = gloss / np.linalg.norm(gloss, axis=1, keepdims=True)
     return ev, gold
 
 
@@ -188,6 +192,25 @@ def test_band_features_equal_the_per_bead_features():
         assert np.array_equal(f[ii, kk], expected), (a, b)
         assert not f[~ok].any()
     assert exercised.all()  # every feature, paragraphs and lexical/number overlap included
+
+
+def test_gloss_of_the_target_side_gives_the_same_features_in_bulk_and_per_bead():
+    """en->zh runs gloss the target side: the other branch of the gloss tables."""
+    ev, _ = _toy_with_all_evidence(300, seed=7)
+    ev.src_gloss, ev.tgt_gloss = None, ev.tgt_vecs[::-1].copy()  # any second view of the target will do
+    cfg = A.AlignConfig()
+    band = A.coarse_band(ev, cfg)
+    ctx = A.score_context(ev, band, cfg.neighbours, cfg.max_side)
+    assert not ctx.gloss_src
+    cf = A.cell_features(ev, band, ctx, cfg.bead_types())
+    g = A.FEATURES.index("gloss")
+    for (a, b), f in cf.feats.items():
+        if b == 0:
+            continue
+        ii, kk = np.nonzero(cf.valid[(a, b)])
+        expected = A.bead_features(ev, a, b, ii, band.lo[ii] + kk, ctx)
+        assert np.array_equal(f[ii, kk], expected), (a, b)
+        assert expected[:, g].any()
 
 
 def test_alignment_keeps_its_features_per_bead():
