@@ -692,7 +692,7 @@ def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreC
 
 def _half_table(ev: Evidence, band: Band) -> PairTable | None:
     fn = getattr(ev.pair_fn, "half_table", None)
-    if fn is None or not ev.n or not ev.m or getattr(ev.pair_fn, "src_halves", None) is None:
+    if fn is None or not ev.n or not ev.m:
         return None
 
     class _Halves:  # PairTable.build takes the band in one call from a ``table`` method

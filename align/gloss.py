@@ -117,10 +117,14 @@ class Glosser:
                 return sounds[0].capitalize() + (" " + given.capitalize() if given else "")
         return " ".join(e[0] for e in entries if e[0])
 
+    def tokens(self, tokens: Sequence[str]) -> str:
+        """The gloss of a tokenised sentence."""
+        return " ".join(g for g in map(self.word, tokens) if g)
+
     def sentence(self, text: str) -> str:
         from .segment import word_spans
 
-        return " ".join(g for g in (self.word(text[s:e]) for s, e in word_spans(text, "zh")) if g)
+        return self.tokens([text[s:e] for s, e in word_spans(text, "zh")])
 
 
 def glosses(texts: Sequence[str]) -> list[str]:

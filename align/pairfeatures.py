@@ -10,9 +10,9 @@ whole search band the intersections are counted together (``band_overlaps``).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain
 
 import numpy as np
 
@@ -97,41 +97,129 @@ def _number_sets(texts: Sequence[str], lang: str) -> list[frozenset[float]]:
     return out
 
 
-def _zh_en_bags(texts: Sequence[str], lang: str) -> list[frozenset[str]]:
-    """English stems each sentence can express (zh) or contains (en)."""
-    from .lexicon import load_lexicon
-    from .segment import word_spans
-
-    lex = load_lexicon()
-    bags = []
-    for t in texts:
-        tokens = [t[s:e] for s, e in word_spans(t, lang)]
-        bags.append(lex.zh_bag(tokens) if lang == "zh" else lex.en_bag(tokens))
-    return bags
-
-
-def _form_bags(texts: Sequence[str]) -> list[frozenset[str]]:
+def _form_bag(text: str) -> frozenset[str]:
     """Word prefixes: cognates and names are spelled alike in related languages."""
-    return [frozenset(w.lower()[:5] for w in _LATIN_WORD.findall(t)) for t in texts]
+    return frozenset(w.lower()[:5] for w in _LATIN_WORD.findall(text))
 
 
-class _Incidence:
-    """Sentence -> item sets as integer ids in CSR rows, so many
-    intersections can be counted at once instead of one set at a time."""
+_CLAUSE = re.compile(r"[，；：,;:、]|\s[—–-]+\s|—")
 
-    def __init__(self, sets: Sequence[frozenset], vocab: dict) -> None:
-        flat = list(chain.from_iterable(sets))
-        new = set(flat).difference(vocab)
-        vocab.update(zip(new, range(len(vocab), len(vocab) + len(new))))
-        self.ids = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int64, count=len(flat))
-        self.indptr = np.zeros(len(sets) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, sets), dtype=np.int64, count=len(sets)), out=self.indptr[1:])
+
+def half_cut(t: str) -> int:
+    """Where a text is cut in two: at the clause mark nearest its middle (the
+    space nearest it, else the middle, if it has none). Where a translator
+    splits a sentence, the first part of one side should match the first
+    sentence on the other."""
+    mid = len(t) / 2
+    cut = min((m.end() for m in _CLAUSE.finditer(t, 0, max(len(t) - 1, 0))), key=lambda e: abs(e - mid), default=None)
+    if cut is None:
+        cut = min((m.end() for m in re.finditer(r"\s+", t)), key=lambda e: abs(e - mid), default=int(mid))
+    return cut
+
+
+@dataclass
+class Bags:
+    """Sentence -> item sets as ids into ``vocab``, in CSR rows: compact to
+    send between processes, and many intersections can be counted at once."""
+
+    vocab: list
+    ids: np.ndarray
+    indptr: np.ndarray
+
+    @classmethod
+    def of(cls, sets: Sequence[Iterable]) -> Bags:
+        index: dict = {}
+        flat = [index.setdefault(x, len(index)) for s in sets for x in s]
+        indptr = np.zeros(len(sets) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, sets), dtype=np.int64, count=len(sets)), out=indptr[1:])
+        return cls(list(index), np.array(flat, dtype=np.int64), indptr)
 
     def __len__(self) -> int:
         return len(self.indptr) - 1
 
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.indptr)
 
-def band_overlaps(src: _Incidence, tgt: _Incidence, lo: np.ndarray, hi: np.ndarray, width: int,
+    def sets(self) -> list[frozenset]:
+        vocab = self.vocab
+        return [frozenset(vocab[k] for k in self.ids[a:b]) for a, b in zip(self.indptr[:-1], self.indptr[1:])]
+
+    @classmethod
+    def concat(cls, parts: Sequence[Bags]) -> Bags:
+        """The rows of several bags, in order, over one vocabulary."""
+        index: dict = {}
+        ren = [p.renumbered(index) for p in parts]
+        sizes = np.concatenate([np.zeros(1, dtype=np.int64)] + [r.sizes() for r in ren])
+        ids = np.concatenate([r.ids for r in ren]) if ren else np.zeros(0, dtype=np.int64)
+        return cls(list(index), ids, np.cumsum(sizes))
+
+    def renumbered(self, index: dict) -> Bags:
+        """The same sets with ids from ``index`` (item -> id, extended as
+        needed), so that two sides' bags can be intersected."""
+        lookup = np.fromiter((index.setdefault(x, len(index)) for x in self.vocab), dtype=np.int64, count=len(self.vocab))
+        return Bags(self.vocab, lookup[self.ids] if len(self.ids) else self.ids, self.indptr)
+
+
+@dataclass
+class SideEvidence:
+    """One side's sentences reduced to what the pair evidence compares (``side_evidence``)."""
+
+    bags: Bags  # the items each sentence contains or can express
+    halves: tuple[Bags, Bags]  # the same for the two halves of each sentence (``half_cut``)
+    nums: list[frozenset[float]]
+    marks: np.ndarray  # ``sentence_marks``
+    glosses: list[str] | None = None  # English glosses of Chinese sentences (``gloss``)
+
+    @classmethod
+    def concat(cls, parts: Sequence[SideEvidence], marks: np.ndarray) -> SideEvidence:
+        """Evidence of consecutive runs of sentences joined (``marks`` of the
+        whole: its quotation state runs across the runs' boundaries)."""
+        glosses = None if parts[0].glosses is None else [g for p in parts for g in p.glosses]
+        return cls(Bags.concat([p.bags for p in parts]), tuple(Bags.concat([p.halves[k] for p in parts]) for k in (0, 1)),
+                   [x for p in parts for x in p.nums], marks, glosses)
+
+
+def side_evidence(texts: Sequence[str], lang: str, other_lang: str, marks: bool = True) -> SideEvidence:
+    """Every per-sentence set the pair evidence needs, tokenising each text once.
+
+    Chinese–English: the English stems each sentence can express (zh, via
+    CC-CEDICT) or contains (en), and the glosses of the Chinese side; other
+    pairs: word forms. A word belongs to the half it starts in.
+    """
+    full: list[frozenset] = []
+    first: list[frozenset] = []
+    second: list[frozenset] = []
+    glosses: list[str] | None = None
+    if {lang, other_lang} == {"zh", "en"}:
+        from .gloss import Glosser
+        from .lexicon import load_lexicon
+        from .segment import word_spans
+
+        lex = load_lexicon()
+        bag = lex.zh_bag if lang == "zh" else lex.en_bag
+        glosser = Glosser() if lang == "zh" else None
+        glosses = [] if glosser else None
+        for t in texts:
+            spans = word_spans(t, lang)
+            cut = half_cut(t)
+            k = next((n for n, (s, _) in enumerate(spans) if s >= cut), len(spans))
+            tokens = [t[s:e] for s, e in spans]
+            full.append(bag(tokens))
+            first.append(bag(tokens[:k]))
+            second.append(bag(tokens[k:]))
+            if glosser:
+                glosses.append(glosser.tokens(tokens))
+    else:
+        for t in texts:
+            cut = half_cut(t)
+            full.append(_form_bag(t))
+            first.append(_form_bag(t[:cut]))
+            second.append(_form_bag(t[cut:]))
+    return SideEvidence(Bags.of(full), (Bags.of(first), Bags.of(second)), _number_sets(texts, lang),
+                        sentence_marks(texts, lang) if marks else np.zeros((0, len(MARKS) + 1), dtype=np.float32), glosses)
+
+
+def band_overlaps(src: Bags, tgt: Bags, lo: np.ndarray, hi: np.ndarray, width: int,
                   budget: int = 1 << 22) -> np.ndarray:
     """``out[s, k] = |src[s] & tgt[lo[s] + k]|`` for ``lo[s] + k < hi[s]``, else 0.
 
@@ -173,146 +261,82 @@ def band_overlaps(src: _Incidence, tgt: _Incidence, lo: np.ndarray, hi: np.ndarr
     return out.reshape(n, width)
 
 
-_CLAUSE = re.compile(r"[，；：,;:、]|\s[—–-]+\s|—")
-
-
-def half_cut(t: str) -> int:
-    """Where ``halves`` cuts a text."""
-    mid = len(t) / 2
-    cut = min((m.end() for m in _CLAUSE.finditer(t, 0, max(len(t) - 1, 0))), key=lambda e: abs(e - mid), default=None)
-    if cut is None:  # no clause mark: the space nearest the middle, else the middle
-        cut = min((m.end() for m in re.finditer(r"\s+", t)), key=lambda e: abs(e - mid), default=int(mid))
-    return cut
-
-
-def halves(texts: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Each text cut in two at the clause mark nearest its middle (at the middle
-    if it has none): where a translator splits a sentence, the first part of
-    one side should match the first sentence on the other."""
-    cuts = [half_cut(t) for t in texts]
-    return [t[:c] for t, c in zip(texts, cuts)], [t[c:] for t, c in zip(texts, cuts)]
-
-
-def _zh_en_bag_halves(texts: Sequence[str], lang: str) -> tuple[list[frozenset[str]], ...]:
-    """``_zh_en_bags`` of whole texts and of their ``halves``, tokenising each text once
-    (a word belongs to the half it starts in)."""
-    from .lexicon import load_lexicon
-    from .segment import word_spans
-
-    lex = load_lexicon()
-    bag = lex.zh_bag if lang == "zh" else lex.en_bag
-    full, first, second = [], [], []
-    for t in texts:
-        spans = word_spans(t, lang)
-        cut = half_cut(t)
-        k = next((n for n, (s, _) in enumerate(spans) if s >= cut), len(spans))
-        tokens = [t[s:e] for s, e in spans]
-        full.append(bag(tokens))
-        first.append(bag(tokens[:k]))
-        second.append(bag(tokens[k:]))
-    return full, first, second
-
-
 class PairScorer:
     """Pair evidence for the aligner: (source i, target js) -> (len(js), 2).
 
     Column 0 is the share of the English sentence's words explained by the
     other sentence, column 1 the number of non-trivial numbers they share.
-    ``table`` gives the same values for a whole band of cells at once.
+    ``table`` gives the same values for a whole band of cells at once and
+    ``half_table`` the word overlaps of sentence halves (clause order).
     """
 
-    def __init__(self, src_bags: Sequence[frozenset], tgt_bags: Sequence[frozenset], src_nums: Sequence[frozenset],
-                 tgt_nums: Sequence[frozenset], en_is_tgt: bool, src_marks: np.ndarray | None = None,
-                 tgt_marks: np.ndarray | None = None) -> None:
-        self.src_bags, self.tgt_bags = src_bags, tgt_bags
-        # per-sentence punctuation structure (``sentence_marks``), for bead-level features
-        self.src_marks, self.tgt_marks = src_marks, tgt_marks
-        self.src_nums, self.tgt_nums = src_nums, tgt_nums
+    def __init__(self, src: SideEvidence, tgt: SideEvidence, en_is_tgt: bool) -> None:
+        self.src, self.tgt = src, tgt
         self.en_is_tgt = en_is_tgt
-        # bags of the two halves of each sentence (``halves``), for the order evidence
-        self.src_halves: tuple[Sequence[frozenset], Sequence[frozenset]] | None = None
-        self.tgt_halves: tuple[Sequence[frozenset], Sequence[frozenset]] | None = None
+        # per-sentence punctuation structure, for bead-level features
+        self.src_marks, self.tgt_marks = src.marks, tgt.marks
+        words: dict = {}
+        self._words = [b.renumbered(words) for b in (src.bags, tgt.bags, *src.halves, *tgt.halves)]
+        nums: dict = {}
+        self._nums = [Bags.of(x).renumbered(nums) for x in (src.nums, tgt.nums)]
+
+    @cached_property
+    def _sets(self) -> tuple[list[frozenset], list[frozenset]]:
+        return self.src.bags.sets(), self.tgt.bags.sets()
 
     def __call__(self, i: int, js: np.ndarray) -> np.ndarray:
         out = np.zeros((len(js), 2), dtype=np.float32)
-        sb, sn = self.src_bags[i], self.src_nums[i]
+        src_bags, tgt_bags = self._sets
+        sb, sn = src_bags[i], self.src.nums[i]
         for k, j in enumerate(js):
-            tb = self.tgt_bags[j]
+            tb = tgt_bags[j]
             en_bag = tb if self.en_is_tgt else sb
             if en_bag:
                 out[k, 0] = len(sb & tb) / (len(en_bag) + 2.0)
             if sn:
-                out[k, 1] = len(sn & self.tgt_nums[j])
+                out[k, 1] = len(sn & self.tgt.nums[j])
         return out
 
-    @cached_property
-    def _incidence(self) -> tuple[tuple[_Incidence, _Incidence], tuple[_Incidence, _Incidence]]:
-        words: dict = {}
-        nums: dict = {}
-        return ((_Incidence(self.src_bags, words), _Incidence(self.tgt_bags, words)),
-                (_Incidence(self.src_nums, nums), _Incidence(self.tgt_nums, nums)))
-
-    def half_table(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
-        """(n, width, 4): overlaps of each source half with the target sentence and of the
-        source sentence with each target half, over the English side's length as in ``table``."""
-        if self.src_halves is None or self.tgt_halves is None:
-            return None
+    @staticmethod
+    def _band(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         lo = np.asarray(lo, dtype=np.int64)
         hi = np.maximum(np.asarray(hi, dtype=np.int64), lo)
-        n = len(self.src_bags)
-        width = max(1, int(np.max(hi - lo)) if n else 1)
-        (src_words, tgt_words), _ = self._incidence
-        vocab: dict = {}
-        inc = [_Incidence(b, vocab) for b in (self.src_bags, self.tgt_bags, *self.src_halves, *self.tgt_halves)]
-        out = np.zeros((n, width, 4), dtype=np.float32)
-        pairs = ((inc[2], inc[1]), (inc[3], inc[1]), (inc[0], inc[4]), (inc[0], inc[5]))
+        return lo, hi, max(1, int(np.max(hi - lo)) if len(lo) else 1)
+
+    def _denominator(self, lo: np.ndarray, width: int) -> np.ndarray:
+        """The English sentence's bag size + 2 at every cell."""
         if self.en_is_tgt:
-            en_len = np.diff(tgt_words.indptr).astype(np.float64)
-            cols = np.minimum(lo[:, None] + np.arange(width)[None, :], max(len(en_len) - 1, 0))
-            denom = en_len[cols] + 2.0 if len(en_len) else np.full((n, width), 2.0)
-        else:
-            denom = (np.diff(src_words.indptr).astype(np.float64) + 2.0)[:, None]
-        for k, (s, t) in enumerate(pairs):
-            out[..., k] = band_overlaps(s, t, lo, hi, width) / denom
-        return out
+            en_len = self._words[1].sizes().astype(np.float64)
+            if not len(en_len):
+                return np.full((len(lo), width), 2.0)
+            return en_len[np.minimum(lo[:, None] + np.arange(width)[None, :], len(en_len) - 1)] + 2.0
+        return (self._words[0].sizes().astype(np.float64) + 2.0)[:, None]
 
     def table(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         """(n, width, 2): row s holds targets lo[s] .. hi[s]-1, zeros after them."""
-        lo = np.asarray(lo, dtype=np.int64)
-        hi = np.maximum(np.asarray(hi, dtype=np.int64), lo)
-        n = len(self.src_bags)
-        width = max(1, int(np.max(hi - lo)) if n else 1)
-        (src_words, tgt_words), (src_nums, tgt_nums) = self._incidence
-        shared = band_overlaps(src_words, tgt_words, lo, hi, width)
-        same_nums = band_overlaps(src_nums, tgt_nums, lo, hi, width)
-        out = np.zeros((n, width, 2), dtype=np.float32)
-        if self.en_is_tgt:
-            en_len = np.diff(tgt_words.indptr).astype(np.float64)
-            cols = np.minimum(lo[:, None] + np.arange(width)[None, :], max(len(en_len) - 1, 0))
-            denom = en_len[cols] + 2.0 if len(en_len) else np.full((n, width), 2.0)
-        else:
-            denom = (np.diff(src_words.indptr).astype(np.float64) + 2.0)[:, None]
-        out[..., 0] = shared / denom
-        out[..., 1] = same_nums
+        lo, hi, width = self._band(lo, hi)
+        out = np.zeros((len(lo), width, 2), dtype=np.float32)
+        out[..., 0] = band_overlaps(self._words[0], self._words[1], lo, hi, width) / self._denominator(lo, width)
+        out[..., 1] = band_overlaps(self._nums[0], self._nums[1], lo, hi, width)
+        return out
+
+    def half_table(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """(n, width, 4): each source half against the target sentence, then the
+        source sentence against each target half, over the English side's size."""
+        lo, hi, width = self._band(lo, hi)
+        src, tgt, src1, src2, tgt1, tgt2 = self._words
+        denom = self._denominator(lo, width)
+        out = np.zeros((len(lo), width, 4), dtype=np.float32)
+        for k, (s, t) in enumerate(((src1, tgt), (src2, tgt), (src, tgt1), (src, tgt2))):
+            out[..., k] = band_overlaps(s, t, lo, hi, width) / denom
         return out
 
 
-def pair_scorer(src_texts: Sequence[str], tgt_texts: Sequence[str], src_lang: str, tgt_lang: str) -> PairScorer:
-    """The aligner's pair evidence for two sentence lists (see ``PairScorer``)."""
-    langs = {src_lang, tgt_lang}
-    if langs == {"zh", "en"}:
-        def bags(texts, lang):
-            return _zh_en_bag_halves(texts, lang)
-
-        # coverage is measured on the English side, whatever the direction
-        en_is_tgt = tgt_lang == "en"
-    else:
-        def bags(texts, lang):
-            return (_form_bags(texts), *(_form_bags(h) for h in halves(texts)))
-
-        en_is_tgt = True
-    src, tgt = bags(src_texts, src_lang), bags(tgt_texts, tgt_lang)
-    scorer = PairScorer(src[0], tgt[0], _number_sets(src_texts, src_lang), _number_sets(tgt_texts, tgt_lang), en_is_tgt,
-                        sentence_marks(src_texts, src_lang), sentence_marks(tgt_texts, tgt_lang))
-    scorer.src_halves, scorer.tgt_halves = src[1:], tgt[1:]
-    return scorer
+def pair_scorer(src_texts: Sequence[str], tgt_texts: Sequence[str], src_lang: str, tgt_lang: str,
+                sides: tuple[SideEvidence, SideEvidence] | None = None) -> PairScorer:
+    """The aligner's pair evidence for two sentence lists (``sides``: their
+    ``side_evidence``, when already computed)."""
+    if sides is None:
+        sides = side_evidence(src_texts, src_lang, tgt_lang), side_evidence(tgt_texts, tgt_lang, src_lang)
+    # coverage is measured on the English side, whatever the direction
+    return PairScorer(*sides, en_is_tgt=not (src_lang == "en" and tgt_lang == "zh"))

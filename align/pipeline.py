@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import numpy as np
 from . import aligner
 from .embed import Encoder, get_encoder
 from .model import AlignError, Document, PairResult, Segment
+from .pairfeatures import PairScorer, SideEvidence, sentence_marks, side_evidence
 from .read import read_document
 from .segment import segment, segment_lines
 
@@ -98,29 +101,82 @@ def embed_pairs(encoder: Encoder, segments: Sequence[Segment], vecs: np.ndarray,
     return out
 
 
-def embed_gloss(encoder: Encoder, segments: Sequence[Segment], lang: str, other_lang: str,
-                progress: Progress | None = None) -> np.ndarray | None:
-    """Vectors of word-by-word English glosses of Chinese segments aligned with
-    English (``gloss``), else None: the aligner's second view of the Chinese side."""
-    if lang != "zh" or other_lang != "en" or not segments:
-        return None
-    from .gloss import glosses
+# Below this many sentences on the shorter side, a child process costs more than it saves.
+PARALLEL_MIN_SENTENCES = 2000
 
-    texts = glosses([s.text for s in segments])
+
+def text_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_lang: str,
+                  tgt_lang: str) -> tuple[SideEvidence, SideEvidence]:
+    """Both sides' ``pairfeatures.side_evidence``. It is pure Python (the GIL
+    rules out threads), so on long documents a forked child reduces about
+    half of the sentences while this process does the rest."""
+    texts = ([s.text for s in src], [t.text for t in tgt])
+    langs = ((src_lang, tgt_lang), (tgt_lang, src_lang))
+    pool = _fork_pool() if min(len(src), len(tgt)) >= PARALLEL_MIN_SENTENCES else None
+    if pool is None:
+        return side_evidence(texts[0], *langs[0]), side_evidence(texts[1], *langs[1])
+    # Both sides' sentences in order, cut where the cost is half (a Chinese sentence
+    # costs about twice an English one: word splitting, dictionary bags, glosses).
+    weight = [2.0 if langs[k][0] in CJK_LANGS else 1.0 for k in (0, 1)]
+    half = (len(texts[0]) * weight[0] + len(texts[1]) * weight[1]) / 2
+    cut0 = min(len(texts[0]), int(half / weight[0]))
+    cut1 = int((half - cut0 * weight[0]) / weight[1])
+    theirs = [(0, 0, cut0), (1, 0, cut1)]
+    mine = [(0, cut0, len(texts[0])), (1, cut1, len(texts[1]))]
+
+    def work(ranges: list[tuple[int, int, int]]) -> list[tuple[int, SideEvidence]]:
+        return [(k, side_evidence(texts[k][a:b], *langs[k], marks=False)) for k, a, b in ranges if b > a]
+
+    with pool:
+        job = pool.submit(_side_runs, [(k, texts[k][a:b], langs[k]) for k, a, b in theirs if b > a])
+        done = work(mine)
+        marks = [sentence_marks(texts[k], langs[k][0]) for k in (0, 1)]
+        try:
+            done = job.result() + done
+        except BrokenProcessPool:  # the child died (memory?): do its share here
+            done = work(theirs) + done
+    return tuple(SideEvidence.concat([e for j, e in done if j == k], marks[k]) for k in (0, 1))  # type: ignore[return-value]
+
+
+def _side_runs(runs: list[tuple[int, list[str], tuple[str, str]]]) -> list[tuple[int, SideEvidence]]:
+    """The child's share of ``text_evidence``."""
+    return [(k, side_evidence(texts, *langs, marks=False)) for k, texts, langs in runs]
+
+
+def _fork_pool() -> ProcessPoolExecutor | None:
+    """A one-process pool sharing this process's memory, or None where that is
+    impossible (no fork; inside a batch worker, which may have no children).
+    The child only runs Python and small numpy code, never BLAS or the encoder,
+    so forking a process that has their threads is safe here."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
+        return None
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+
+
+def embed_gloss(encoder: Encoder, side: SideEvidence, progress: Progress | None = None) -> np.ndarray | None:
+    """Vectors of a side's English glosses (Chinese aligned with English), else
+    None: the aligner's second view of the Chinese side."""
+    if side.glosses is None:
+        return None
+    texts = side.glosses
     out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
     step = 1024
     for start in range(0, len(texts), step):
         out[start : start + step] = encoder.encode(texts[start : start + step])
         if progress:
-            progress("gloss " + lang, min(len(texts), start + step), len(texts))
+            progress("gloss", min(len(texts), start + step), len(texts))
     return out
 
 
 def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.ndarray, tgt_vecs: np.ndarray,
                    src_lang: str, tgt_lang: str, presplit: bool,
                    src_pairs: np.ndarray | None = None, tgt_pairs: np.ndarray | None = None,
-                   src_gloss: np.ndarray | None = None, tgt_gloss: np.ndarray | None = None) -> aligner.Evidence:
-    """Everything the aligner needs about the two segment lists (glosses: ``embed_gloss``)."""
+                   src_gloss: np.ndarray | None = None, tgt_gloss: np.ndarray | None = None,
+                   sides: tuple[SideEvidence, SideEvidence] | None = None) -> aligner.Evidence:
+    """Everything the aligner needs about the two segment lists (glosses:
+    ``embed_gloss``; ``sides``: ``text_evidence``, computed here if None)."""
 
     def lengths(segs: Sequence[Segment]) -> np.ndarray:
         return np.array([len("".join(s.text.split())) for s in segs], dtype=np.float64)
@@ -130,8 +186,7 @@ def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.
             return None
         return np.array([k == 0 or segs[k].paragraph != segs[k - 1].paragraph for k in range(len(segs))], dtype=np.int64)
 
-    from .pairfeatures import pair_scorer
-
+    src_side, tgt_side = sides or text_evidence(src, tgt, src_lang, tgt_lang)
     return aligner.Evidence(
         src_vecs=src_vecs,
         tgt_vecs=tgt_vecs,
@@ -139,7 +194,8 @@ def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.
         tgt_lens=lengths(tgt),
         src_par_start=par_starts(src),
         tgt_par_start=par_starts(tgt),
-        pair_fn=pair_scorer([s.text for s in src], [t.text for t in tgt], src_lang, tgt_lang),
+        # coverage is measured on the English side, whatever the direction
+        pair_fn=PairScorer(src_side, tgt_side, en_is_tgt=not (src_lang == "en" and tgt_lang == "zh")),
         src_pairs=src_pairs,
         tgt_pairs=tgt_pairs,
         src_gloss=src_gloss,
@@ -185,12 +241,11 @@ def align_documents(src: Document, tgt: Document, stem: str, encoder: Encoder | 
     extra = check_languages(src, tgt) + check_lengths(src, tgt, src_segs, tgt_segs)
     if extra:
         src = replace(src, warnings=src.warnings + tuple(extra))
+    sides = text_evidence(src_segs, tgt_segs, src.lang, tgt.lang)
     src_vecs, src_pairs = embed_side(encoder, src_segs, src.lang, progress)
     tgt_vecs, tgt_pairs = embed_side(encoder, tgt_segs, tgt.lang, progress)
-    src_gloss = embed_gloss(encoder, src_segs, src.lang, tgt.lang, progress)
-    tgt_gloss = embed_gloss(encoder, tgt_segs, tgt.lang, src.lang, progress)
     ev = build_evidence(src_segs, tgt_segs, src_vecs, tgt_vecs, src.lang, tgt.lang, options.presplit, src_pairs, tgt_pairs,
-                        src_gloss, tgt_gloss)
+                        embed_gloss(encoder, sides[0], progress), embed_gloss(encoder, sides[1], progress), sides)
     if progress:
         progress("align", 0, 1)
     alignment = aligner.align_evidence(ev, src.lang, tgt.lang, options.config)

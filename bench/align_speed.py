@@ -3,7 +3,7 @@
 Embeddings are computed once (from the on-disk embedding cache, in a child
 process so that the encoder's memory does not count) and kept in a ``.npz``
 under ``--vectors-dir``; the measuring process then builds the Evidence with
-``pipeline.build_evidence`` and times only ``align_evidence``: wall seconds,
+``pipeline.build_evidence`` (timed apart) and times ``align_evidence``: wall seconds,
 CPU seconds (``process_time``: on a shared machine wall time is noisy) and
 peak RSS of the process. ``--save``/``--compare`` pickle the bead list so a
 change to the search can be checked to leave its output untouched.
@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from align import aligner as A  # noqa: E402
 from align.evaluate import read_align  # noqa: E402
-from align.pipeline import build_evidence, embed_pairs, embed_segments  # noqa: E402
+from align.pipeline import build_evidence, embed_gloss, embed_pairs, embed_segments, text_evidence  # noqa: E402
 from align.read import document_from_text  # noqa: E402
 from align.segment import segment_lines  # noqa: E402
 
@@ -73,12 +73,16 @@ def embed_all(docs, out_dir: Path, pairs: bool) -> None:
 
     encoder = get_encoder()
     for name, st, tt, sl, tl in docs:
-        path = out_dir / f"{name}-{'pairs' if pairs else 'nopairs'}.npz"
+        path = out_dir / f"{name}-{'pairs' if pairs else 'nopairs'}-gloss.npz"
         if path.exists():
             continue
         s, t = segments(st, sl), segments(tt, tl)
         sv, tv = embed_segments(encoder, s), embed_segments(encoder, t)
         arrays = {"src_vecs": sv, "tgt_vecs": tv}
+        for side, key in zip(text_evidence(s, t, sl, tl), ("src_gloss", "tgt_gloss")):
+            gloss = embed_gloss(encoder, side)
+            if gloss is not None:
+                arrays[key] = gloss
         if pairs:
             sp, tp = embed_pairs(encoder, s, sv, sl), embed_pairs(encoder, t, tv, tl)
             if sp is not None and tp is not None:
@@ -113,7 +117,7 @@ def main() -> None:
     if args.embed_only:
         embed_all(docs, args.vectors_dir, pairs)
         return
-    if not all((args.vectors_dir / f"{d[0]}-{'pairs' if pairs else 'nopairs'}.npz").exists() for d in docs):
+    if not all((args.vectors_dir / f"{d[0]}-{'pairs' if pairs else 'nopairs'}-gloss.npz").exists() for d in docs):
         t0 = time.perf_counter()
         subprocess.run([sys.executable, __file__, "--embed-only", *sys.argv[1:]], check=True)
         print(f"embedding (child process, cache-backed): {time.perf_counter() - t0:.1f} s", flush=True)
@@ -122,10 +126,10 @@ def main() -> None:
     total_wall = total_cpu = 0.0
     for name, st, tt, sl, tl in docs:
         s, t = segments(st, sl), segments(tt, tl)
-        vec = np.load(args.vectors_dir / f"{name}-{'pairs' if pairs else 'nopairs'}.npz")
+        vec = np.load(args.vectors_dir / f"{name}-{'pairs' if pairs else 'nopairs'}-gloss.npz")
         t0 = time.perf_counter()
         ev = build_evidence(s, t, vec["src_vecs"], vec["tgt_vecs"], sl, tl, True,
-                            vec["src_pairs"] if "src_pairs" in vec else None, vec["tgt_pairs"] if "tgt_pairs" in vec else None)
+                            *(vec[k] if k in vec else None for k in ("src_pairs", "tgt_pairs", "src_gloss", "tgt_gloss")))
         ev_s = time.perf_counter() - t0
         rss0 = rss_mb()
         prof = cProfile.Profile(time.process_time) if args.profile else None  # CPU time: the machine is shared

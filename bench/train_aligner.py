@@ -27,7 +27,7 @@ from align import aligner as A  # noqa: E402
 from align import train as T  # noqa: E402
 from align.embed import get_encoder  # noqa: E402
 from align.evaluate import Score, read_align, score  # noqa: E402
-from align.pipeline import build_evidence, embed_gloss, embed_side  # noqa: E402
+from align.pipeline import build_evidence, embed_gloss, embed_side, text_evidence  # noqa: E402
 from align.read import document_from_text  # noqa: E402
 from align.segment import segment_lines  # noqa: E402
 
@@ -41,8 +41,9 @@ def load_corpus(root: Path, name: str, encoder) -> list[T.TrainingDoc]:
         src = segment_lines(document_from_text(path.read_text(encoding="utf-8"), sl))
         tgt = segment_lines(document_from_text((root / tdir / path.name).read_text(encoding="utf-8"), tl))
         (sv, sp), (tv, tp) = embed_side(encoder, src, sl), embed_side(encoder, tgt, tl)
+        sides = text_evidence(src, tgt, sl, tl)
         ev = build_evidence(src, tgt, sv, tv, sl, tl, True, sp, tp,
-                            embed_gloss(encoder, src, sl, tl), embed_gloss(encoder, tgt, tl, sl))
+                            embed_gloss(encoder, sides[0]), embed_gloss(encoder, sides[1]), sides)
         gold = root / "gold" / f"{path.name}.align"
         docs.append(T.TrainingDoc(f"{name}/{path.name}", ev, read_align(gold if gold.exists() else gold.with_suffix(""))))
     return docs

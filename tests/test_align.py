@@ -134,7 +134,7 @@ def test_unknown_model_is_a_clear_error(tmp_path):
 
 def _toy_with_all_evidence(n_src: int = 1500, seed: int = 3):
     """Toy evidence plus joined-pair vectors, paragraphs and lexical/number bags."""
-    from align.pairfeatures import MARKS, PairScorer
+    from align.pairfeatures import MARKS, Bags, PairScorer, SideEvidence
 
     ev, gold = _toy_evidence(n_src, 6, seed)
     rng = np.random.default_rng(seed)
@@ -162,9 +162,11 @@ def _toy_with_all_evidence(n_src: int = 1500, seed: int = 3):
         m = (rng.random((count, len(MARKS) + 1)) < 0.2).astype(np.float32)
         return m
 
-    ev.pair_fn = PairScorer(words, tgt_words, nums, tgt_nums, en_is_tgt=True, src_marks=marks(n), tgt_marks=marks(m))
-    ev.pair_fn.src_halves = tuple([frozenset(w for w in b if rng.random() < 0.5) for b in words] for _ in range(2))
-    ev.pair_fn.tgt_halves = tuple([frozenset(w for w in b if rng.random() < 0.5) for b in tgt_words] for _ in range(2))
+    def side(bags, numbers, count):  # each half keeps some of its sentence's words
+        halves = tuple(Bags.of([frozenset(w for w in b if rng.random() < 0.5) for b in bags]) for _ in range(2))
+        return SideEvidence(Bags.of(bags), halves, numbers, marks(count))
+
+    ev.pair_fn = PairScorer(side(words, nums, n), side(tgt_words, tgt_nums, m), en_is_tgt=True)
     gloss = ev.src_vecs + rng.normal(size=ev.src_vecs.shape).astype(np.float32) * 0.3  # a noisy second view
     ev.src_gloss = gloss / np.linalg.norm(gloss, axis=1, keepdims=True)
     return ev, gold
@@ -334,3 +336,21 @@ def test_structured_training_learns_to_split_sentences():
     got = score(T._beads(T.decode(prepared[1], w)), docs[1].gold)
     assert got.f1 > 0.97
     assert w["t12"] > w["t22"] and w["cos"] > 0
+
+
+def test_text_evidence_from_a_forked_child_equals_the_inline_one(monkeypatch):
+    from align import pipeline
+    from align.read import read_document
+    from align.segment import segment
+
+    zh, en = (segment(read_document(REPO / "texts" / lang / "joint-statement.txt", lang)) for lang in ("zh", "en"))
+    inline = pipeline.text_evidence(zh, en, "zh", "en")
+    pool = pipeline._fork_pool()
+    assert pool is not None  # Linux, not a daemon: the child process is really used below
+    pool.shutdown()
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_SENTENCES", 1)
+    forked = pipeline.text_evidence(zh, en, "zh", "en")
+    for a, b in zip(inline, forked):
+        assert a.bags.sets() == b.bags.sets() and all(x.sets() == y.sets() for x, y in zip(a.halves, b.halves))
+        assert a.nums == b.nums and np.array_equal(a.marks, b.marks) and a.glosses == b.glosses
+    assert forked[0].glosses and forked[1].glosses is None

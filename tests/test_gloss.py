@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from align.gloss import Glosser, glosses
-from align.pairfeatures import halves
+from align.pairfeatures import half_cut, side_evidence
 
 REPO = Path(__file__).resolve().parents[1]
 ZH = (REPO / "texts" / "zh" / "joint-statement.txt").read_text(encoding="utf-8")
@@ -45,7 +45,17 @@ def test_glosses_bring_the_chinese_sentence_closer_to_its_translation():
 
 
 def test_halves_cut_at_the_clause_mark_nearest_the_middle():
-    first, second = halves([VISIT, "The two heads of state held talks in Moscow", "短句"])
-    assert first[0] == "两国元首在莫斯科举行会谈，" and second[0].startswith("习近平")
-    assert first[1] + second[1] == "The two heads of state held talks in Moscow" and first[1].endswith(" ")
-    assert "".join((first[2], second[2])) == "短句"
+    texts = [VISIT, "The two heads of state held talks in Moscow", "短句"]
+    cuts = [half_cut(t) for t in texts]
+    assert VISIT[: cuts[0]] == "两国元首在莫斯科举行会谈，" and VISIT[cuts[0]:].startswith("习近平")
+    assert texts[1][: cuts[1]].endswith(" ") and 0 < cuts[1] < len(texts[1])
+    assert 0 <= cuts[2] <= 2
+
+
+def test_side_evidence_halves_split_each_sentence_bag_and_gloss_the_chinese():
+    zh = side_evidence([VISIT], "zh", "en")
+    whole, (first, second) = zh.bags.sets()[0], (h.sets()[0] for h in zh.halves)
+    assert first and second and first | second == whole
+    assert "moscow" in {w.lower() for w in first} and not {"moscow"} & {w.lower() for w in second}
+    assert zh.glosses == glosses([VISIT])
+    assert side_evidence(["The two heads of state held talks in Moscow."], "en", "zh").glosses is None
