@@ -129,6 +129,12 @@ class HashEncoder:
         return out / np.where(norms == 0, 1, norms)
 
 
+# Vectors are stored as int16 steps of 1/QUANT: each component is off by at
+# most half a step, so a unit vector's cosine with itself by at most
+# sqrt(dim) half-steps (Cauchy-Schwarz).
+SELF_SCORE_TOLERANCE = 0.5 / vectors_mod.QUANT * np.sqrt(HashEncoder.dim)
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("lookup")
@@ -648,7 +654,7 @@ def test_tmx_indexing_and_document_replacement(corpus, tmp_path):
         for n, t in enumerate(texts):
             top = search(db, t, mode="semantic", encoder=HashEncoder(), document=doc, limit=1)[0]
             assert (top.document, top.texts.index(t) if t in top.texts else -1) == (doc, top.side)
-            assert top.score == pytest.approx(1.0, abs=1e-5)
+            assert top.score == pytest.approx(1.0, abs=SELF_SCORE_TOLERANCE)
 
     # re-indexing a document replaces its rows and keeps the others (and their vectors)
     shorter = write_jsonl(tmp_path / "joint-statement.jsonl", [r for r in recs if r["bead"] != PANDA])
@@ -658,7 +664,7 @@ def test_tmx_indexing_and_document_replacement(corpus, tmp_path):
     for r in recs[5:]:
         top = search(db, r["zh"] + "。", mode="semantic", encoder=HashEncoder(), limit=1)[0]
         assert (top.document, top.bead, top.side) == ("memory", r["bead"] - 5, 1)
-        assert top.score == pytest.approx(1.0, abs=1e-5)
+        assert top.score == pytest.approx(1.0, abs=SELF_SCORE_TOLERANCE)
     # findings followed the re-indexed document's audit file (absent here)
     assert search(db, "Eurasian", mode="exact", clause="16")[0].findings == ()
 
@@ -726,7 +732,7 @@ def test_coarse_vectors_path(corpus, tmp_path, monkeypatch):
     for r in corpus["records"]:
         top = search(db, r["en"], mode="semantic", encoder=HashEncoder(), limit=1)[0]
         assert (top.bead, top.side) == (r["bead"], 1)
-        assert top.score == pytest.approx(1.0, abs=1e-5)
+        assert top.score == pytest.approx(1.0, abs=SELF_SCORE_TOLERANCE)
 
 
 def test_semantic_refuses_without_vectors_or_with_another_encoder(corpus, tmp_path):

@@ -33,24 +33,16 @@ from align.model import AlignError
 from ._writer import CHILD_KINDS, FTS_SCHEMA, FTS_TABLES, VOCAB_SCHEMA, FtsLoader, merge_child, open_bulk, prepare_fts
 from .sources import BeadRow, open_sources
 from .text import base_lang, clause_number, cjk_index_texts, has_cjk, index_texts, is_cjk_lang
-from .vectors import (
-    COARSE_DIM,
-    COARSE_MIN_ROWS,
-    VectorStore,
-    VectorWriter,
-    build_coarse,
-    coarse_path,
-    coarse_rows_path,
-    fingerprint,
-    vectors_path,
-)
+from .vectors import COARSE_DIM, COARSE_MIN_ROWS, CoarsePlan, VectorSink, VectorStore, coarse_path, coarse_rows_path, vectors_path
 
 # 2: one FTS5 table per script (was one table with two columns);
-# 3: fts_cjk holds folded tokens for the ascii tokenizer, without positions
-SCHEMA_VERSION = 3
+# 3: fts_cjk holds folded tokens for the ascii tokenizer, without positions;
+# 4: vectors stored as int16 fixed point (meta 'vectors_dtype')
+SCHEMA_VERSION = 4
 # Index formats a build can carry documents over from: only the full-text
-# tables changed since 1, and a build writes those afresh anyway.
-COPYABLE_VERSIONS = (1, 2, 3)
+# tables and the vectors' storage changed since 1; a build writes the tables
+# afresh and reads older float32 vectors as they are.
+COPYABLE_VERSIONS = (1, 2, 3, 4)
 APPLICATION_ID = 0x416C4E4C  # "AlNL": tells our index from any other SQLite file
 DEFAULT_DB = Path("outputs") / "align.db"
 
@@ -87,8 +79,10 @@ class IndexStats:
     """What a build did; ``seconds`` is wall time for the whole build.
 
     ``timings``, for benchmarks: wall seconds by phase, CPU seconds by step
-    of this process (``cpu_*``) and of the full-text writer process
-    (``child_cpu_*``), and batch counts (``batches``,
+    of this thread (``cpu_*``), of the vectors' thread (``cpu_vectors_thread``,
+    by step ``vectors_thread_cpu_*``) and of the full-text writer process
+    (``child_cpu_*``), the process totals (``cpu_this_process``, both
+    threads; ``cpu_writer_process``), and batch counts (``batches``,
     ``child_batches_converted``)."""
 
     db_path: Path
@@ -234,9 +228,9 @@ class _InlineFts:
 
     def put(self, cjk: tuple[list[int], list[str]], other: tuple[list[int], list[str]]) -> None:
         """(rowids, texts) of each table, as they are."""
-        c0 = time.process_time()
+        c0 = time.thread_time()
         cjk_texts, other_texts = cjk_index_texts(cjk[1]), index_texts(other[1])
-        self.cpu["cpu_bigrams"] += time.process_time() - c0
+        self.cpu["cpu_bigrams"] += time.thread_time() - c0
         self.loader.put("cjk", cjk[0], cjk_texts)
         self.loader.put("other", other[0], other_texts)
 
@@ -288,21 +282,21 @@ class _ProcessFts:
         are mostly ASCII, which conversion leaves alone: made here.)"""
         import pickle
 
-        c0 = time.process_time()
+        c0 = time.thread_time()
         raw = "cjk" in CHILD_KINDS and self.behind() < 0.5 * self.convert_cpu
         cjk_texts = cjk[1] if raw else cjk_index_texts(cjk[1])
-        c1 = time.process_time()
+        c1 = time.thread_time()
         if not raw:
             self.convert_cpu = c1 - c0
         other_texts = index_texts(other[1])
-        c2 = time.process_time()
+        c2 = time.thread_time()
         tables = {"cjk": (cjk[0], cjk_texts, raw), "other": (other[0], other_texts, False)}
         t2 = time.perf_counter()
         try:
             pickle.dump([(kind, *tables[kind]) for kind in CHILD_KINDS], self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         except (BrokenPipeError, ConnectionResetError, ValueError):
             self._failed()
-        c3 = time.process_time()
+        c3 = time.thread_time()
         self.waited = (time.perf_counter() - t2) - (c3 - c2)
         for kind in self.local_kinds:
             self.loader.put(kind, *tables[kind][:2])
@@ -355,7 +349,7 @@ PARALLEL_MIN_BYTES = 4 << 20
 
 
 class _Builder:
-    def __init__(self, con: sqlite3.Connection, fts: _InlineFts | _ProcessFts, writer: VectorWriter | None, encoder: Any,
+    def __init__(self, con: sqlite3.Connection, fts: _InlineFts | _ProcessFts, writer: VectorSink | None, encoder: Any,
                  progress: Progress | None, batch: int) -> None:
         self.con = con
         self.fts = fts
@@ -393,17 +387,17 @@ class _Builder:
         it = iter(beads)
         count = 0
         pending: list[BeadRow] = []
-        c0 = time.process_time()
+        c0 = time.thread_time()
         for row in it:
             pending.append(row)
             if len(pending) >= self.batch:
-                self.cpu["cpu_read"] += time.process_time() - c0
+                self.cpu["cpu_read"] += time.thread_time() - c0
                 if cjk is None:
                     cjk = self._detect(langs, pending)
                 count += self._flush(doc, pending, cjk, vectors, count)
                 pending = []
-                c0 = time.process_time()
-        self.cpu["cpu_read"] += time.process_time() - c0
+                c0 = time.thread_time()
+        self.cpu["cpu_read"] += time.thread_time() - c0
         if pending or cjk is None:
             if cjk is None:
                 cjk = self._detect(langs, pending)
@@ -426,7 +420,7 @@ class _Builder:
         base = self.next_id
         ids = range(base, base + len(rows))
         self.batches += 1
-        c0 = time.process_time()
+        c0 = time.thread_time()
         self.con.executemany(_INSERT_BEAD, _bead_records(ids, doc, rows, self.sections))
         if cjk[0] != cjk[1]:  # the usual case: each side has a table of its own
             a = ([2 * i for i, r in zip(ids, rows) if r.text_a], [r.text_a for r in rows if r.text_a])
@@ -440,29 +434,25 @@ class _Builder:
                         both[0].append(rowid)
                         both[1].append(text)
             tables = (both, ([], [])) if cjk[0] else (([], []), both)
-        self.cpu["cpu_beads"] += time.process_time() - c0
+        self.cpu["cpu_beads"] += time.thread_time() - c0
         self.fts.put(*tables)  # (fts_cjk, fts_other)
-        c3 = time.process_time()
+        c3 = time.thread_time()
         if self.writer is not None:
             t0 = time.perf_counter()
             self.writer.append(vectors(done, len(rows)) if vectors else self._encode(rows))
             self.t_embed += time.perf_counter() - t0
-            self.cpu["cpu_vectors"] += time.process_time() - c3
+            self.cpu["cpu_vectors"] += time.thread_time() - c3
         self.next_id += len(rows)
         if self.progress:
             self.progress("index", self.next_id, None)
         return len(rows)
 
     def _encode(self, rows: list[BeadRow]) -> np.ndarray:
-        texts: list[str] = []
-        where: list[int] = []
-        for k, r in enumerate(rows):
-            if r.text_a.strip():
-                texts.append(r.text_a)
-                where.append(2 * k)
-            if r.text_b.strip():
-                texts.append(r.text_b)
-                where.append(2 * k + 1)
+        texts = [t for r in rows for t in (r.text_a, r.text_b)]
+        where = None
+        if not all(map(str.strip, texts)):  # (strip returns the string itself when it has nothing to strip)
+            where = [k for k, t in enumerate(texts) if t.strip()]
+            texts = [texts[k] for k in where]
         try:
             vecs = np.asarray(self.encoder.encode(texts), dtype=np.float32) if texts else None
         except AlignError:
@@ -472,7 +462,7 @@ class _Builder:
         if vecs is not None and (vecs.ndim != 2 or vecs.shape[0] != len(texts)):
             raise AlignError(f"encoder {getattr(self.encoder, 'name', '?')} returned {vecs.shape[0]} vectors for {len(texts)} texts")
         self.embedded += len(texts)
-        if vecs is not None and len(texts) == 2 * len(rows):
+        if where is None:
             return vecs  # no empty side: already in row order
         dim = vecs.shape[1] if vecs is not None else (self.writer.dim or int(getattr(self.encoder, "dim", 0)) or 1)
         out = np.zeros((2 * len(rows), dim), dtype=np.float32)
@@ -547,10 +537,21 @@ def build_index(
     ``parallel`` builds the full-text tables in a child process; by default
     it does for inputs over 4 MB.
     """
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread for the whole build: the vectors' thread, this one and
+    # the full-text writer already share the two cores, and OpenBLAS's own
+    # threads on these small products spin (the clustering took 4x the CPU
+    # and 4x the time, measured). An encoder's nested limits nest inside it.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _build_index(sources, Path(db_path), encoder, progress, vectors, fresh, batch, parallel)
+
+
+def _build_index(sources: Sequence[Path | str], db_path: Path, encoder: Any, progress: Progress | None, vectors: bool, fresh: bool,
+                 batch: int, parallel: bool | None) -> IndexStats:
     t_start = time.perf_counter()
     cpu_start, child_start = time.process_time(), _children_cpu()
     check_fts5()
-    db_path = Path(db_path)
     srcs = open_sources(sources)
     try:
         db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -582,7 +583,7 @@ def build_index(
     enc_name = getattr(enc, "name", type(enc).__name__) if enc is not None else None
 
     tmp_db, tmp_fts, tmp_vec, tmp_coarse, tmp_rows = (_temp(db_path, t) for t in ("db", "fts", "vec", "coarse", "rows"))
-    writer = VectorWriter(tmp_vec) if vectors else None
+    writer: VectorSink | None = None
     fts: _InlineFts | _ProcessFts | None = None
     con = final = None
     timings: dict[str, float] = {}
@@ -592,6 +593,8 @@ def build_index(
     try:
         # parallel: fts_cjk is made in the child's file (tmp_fts) and copied
         # into ours at the end
+        if vectors:  # its thread writes the vectors and, for a large store, their coarse layer (vectors.py)
+            writer = VectorSink(tmp_vec, CoarsePlan(tmp_coarse, tmp_rows, COARSE_DIM, COARSE_MIN_ROWS))
         con = open_bulk(str(tmp_db), begin=False)
         con.executescript(_SCHEMA)
         con.execute("BEGIN")
@@ -609,7 +612,7 @@ def build_index(
             if reuse:
                 def getter(done: int, rows: int, d: DocInfo = d) -> np.ndarray:
                     start = 2 * (d.first + done)
-                    return np.asarray(old_store.vectors[start : start + 2 * rows])
+                    return old_store.block(start, start + 2 * rows)
             rows = _old_rows(old_con, d)
             findings = list(old_con.execute("SELECT bead, data FROM findings WHERE doc = ? ORDER BY rowid", (d.id,)))
             b.add_document(d.name, d.source, d.kind, d.langs, rows, findings, getter, d.cjk)
@@ -617,35 +620,33 @@ def build_index(
         for s in srcs:
             new_beads += b.add_document(s.name, str(s.path), s.kind, s.langs, s.beads, s.findings)
         timings["load"] = time.perf_counter() - t0 - b.t_embed
+        if writer is not None:
+            writer.close()  # its thread finishes the file and clusters while we go on
         t0 = time.perf_counter()
         fts.finish()  # parallel: the child merges its FTS segments while we do ours, b-trees and vectors
         timings["fts_finish"] = time.perf_counter() - t0
         timings["embed"] = b.t_embed
-        c0 = time.process_time()
+        c0 = time.thread_time()
         timings.update(_finish(con, b.sections))
-        b.cpu["cpu_btree_indexes"] = time.process_time() - c0
+        b.cpu["cpu_btree_indexes"] = time.thread_time() - c0
         meta: dict[str, Any] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S"), "tokenizer": "cjk-bigram/ascii+unicode61"}
         if writer is not None:
             t0 = time.perf_counter()
-            writer.close()
-            if writer.rows:
-                meta.update(vectors_encoder=enc_name, vectors_rows=writer.rows, vectors_dim=writer.dim, vectors_fp=fingerprint(tmp_vec))
-                if writer.rows >= COARSE_MIN_ROWS and writer.dim > COARSE_DIM:
-                    arr = np.load(tmp_vec, mmap_mode="r")
-                    meta.update(build_coarse(arr, tmp_coarse, tmp_rows, COARSE_DIM))
-                    del arr
-                    meta.update(coarse_fp=fingerprint(tmp_coarse), coarse_rows_fp=fingerprint(tmp_rows))
-            timings["vectors_finish"] = time.perf_counter() - t0
+            vec_meta = writer.result()
+            if vec_meta:
+                meta.update(vectors_encoder=enc_name, **vec_meta)
+            timings["vectors_wait"] = time.perf_counter() - t0
+            timings["vectors_queue_full"] = writer.waited  # (part of embed)
         child_cpu: dict[str, float] = {}
         if isinstance(fts, _ProcessFts):
             t0 = time.perf_counter()
             child_cpu = fts.wait()
             timings["fts_wait"] = time.perf_counter() - t0
-            t0, c0 = time.perf_counter(), time.process_time()
+            t0, c0 = time.perf_counter(), time.thread_time()
             con.execute("COMMIT")
             fts.merge(con)
             timings["copy"] = time.perf_counter() - t0
-            b.cpu["cpu_copy"] = time.process_time() - c0
+            b.cpu["cpu_copy"] = time.thread_time() - c0
         final, con = con, None
         final.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
         final.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -693,7 +694,9 @@ def build_index(
         encoder=enc_name if writer is not None and writer.rows else None,
         seconds=time.perf_counter() - t_start,
         timings={**timings, "batches": b.batches, "cpu_this_process": time.process_time() - cpu_start, **b.cpu, **fts.report(),
-                 "cpu_writer_process": _children_cpu() - child_start, **child_cpu},
+                 "cpu_writer_process": _children_cpu() - child_start, **child_cpu,
+                 **({"cpu_vectors_thread": sum(writer.cpu.values()), **{f"vectors_thread_cpu_{k}": v for k, v in writer.cpu.items()}}
+                    if writer is not None else {})},
     )
 
 
