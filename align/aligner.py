@@ -93,14 +93,18 @@ class Evidence:
         return len(self.tgt_vecs)
 
 
+# x_*: crossing evidence of beads with two or more sentences on both sides (``_crossing``)
+CROSS_FEATURES = ("x_cos", "x_lex", "x_half")
 # gain: the bead's cosine less that of the bead without its first or last sentence on
 # either side (the worst case); weakest: the lowest cosine of one of its sentences
 # with the other side's run; quote_state, p_*: punctuation structure (``pairfeatures.MARKS``);
 # gloss: the cosine of the Chinese side's word-by-word English gloss (``gloss``) with the
 # English run; order: clause order across a split sentence (``_order``)
 BASE_FEATURES = ["cos", "margin", "len", "lex", "num", "par", "local", "cos_lp", "gain", "quote_state", "weakest"] + [
-    f"p_{k}" for k in MARKS] + ["gloss", "order"]
-_GLOSS, _ORDER = len(BASE_FEATURES) - 2, len(BASE_FEATURES) - 1
+    f"p_{k}" for k in MARKS] + ["gloss", "order"] + list(CROSS_FEATURES) + ["gc"]
+_GC = BASE_FEATURES.index("gc")
+_GLOSS, _ORDER = BASE_FEATURES.index("gloss"), BASE_FEATURES.index("order")
+_CROSS = BASE_FEATURES.index(CROSS_FEATURES[0])
 _GAIN, _QSTATE, _WEAK, _MARKS = 8, 9, 10, 11
 # Hinges max(x - knot, 0) let the linear scorer bend: a cosine of 0.8 says far
 # more than twice one of 0.4. Knots chosen by leave-one-document-out F1 on
@@ -409,6 +413,7 @@ def bead_features(ev: Evidence, a: int, b: int, i: np.ndarray, j: np.ndarray, ct
     f[:, 6] = cos - (right_t + left_t + right_s + left_s) / 4
     ratio = np.minimum(ls, lt * ctx.inv_ratio) / np.maximum(np.maximum(ls, lt * ctx.inv_ratio), 1.0)
     f[:, 7] = cos * np.log2(1.0 + ratio)
+    _gale_church(ls, lt * ctx.inv_ratio, f[:, _GC])
     if ctx.pair_table is not None:
         pf = _block_pair_features(ctx.pair_table, a, b, i, j)
         f[:, 3] = pf[:, 0]
@@ -442,6 +447,17 @@ def bead_features(ev: Evidence, a: int, b: int, i: np.ndarray, j: np.ndarray, ct
         first = ctx.half_table.lookup(i - a, j - b)
         last = ctx.half_table.lookup(i - 1, j - 1)
         f[:, _ORDER] = _order(first, last, a, b)
+    if a > 1 and b > 1:
+        def single(si: np.ndarray, tj: np.ndarray) -> np.ndarray:  # cosine of single sentences ending at si, tj
+            return _run_dot(ctx, span_terms(1), si, span_terms(1), tj) / (ctx.src_norms[1][si] * ctx.tgt_norms[1][tj])
+
+        up = single(i, j - b + 1) - single(i, j)
+        down = single(i - a + 1, j) - single(i - a + 1, j - b + 1)
+        lex = (ctx.pair_table.lookup(i - 1, j - b)[:, 0], ctx.pair_table.lookup(i - a, j - 1)[:, 0]) \
+            if ctx.pair_table is not None else None
+        half = (ctx.half_table.lookup(i - 1, j - b)[:, 0], ctx.half_table.lookup(i - a, j - 1)[:, 2]) \
+            if ctx.half_table is not None else None
+        _crossing(f, up, down, lex, half)
     if ctx.gloss_dots:
         # the glossed side's run against the other side's: the gloss side's runs are plain sums
         gs, gt = (single_terms(a), span_terms(b)) if ctx.gloss_src else (span_terms(a), single_terms(b))
@@ -455,6 +471,45 @@ def bead_features(ev: Evidence, a: int, b: int, i: np.ndarray, j: np.ndarray, ct
         # ... and both end inside a quotation or both outside it
         f[:, _QSTATE] = -np.abs(ctx.src_inside[i] - ctx.tgt_inside[j])
     return _add_hinges(f)
+
+
+def _gale_church(ls: np.ndarray, lt: np.ndarray, out: np.ndarray) -> None:
+    """Length disagreement whose tolerance shrinks with the bead's length (as in Gale and
+    Church, the expected difference grows like the square root of the length): a ratio
+    that is noise on a short bead counts against a long one. ``lt`` is in source units
+    (times the document's length ratio). Only deviations past ``GC_KNOT`` standard units
+    count: a literary translation's lengths vary far more than Gale and Church's model
+    expects (knot by leave-one-document-out F1 on MAC-Dev: 1.5, 2, 2.5, 3.5 tried)."""
+    z = np.abs(lt - ls)
+    z /= np.sqrt(0.5 * (ls + lt) + GC_SMOOTH)
+    z -= GC_KNOT
+    np.maximum(z, 0.0, out=z)
+    np.minimum(z, 6.0, out=z)
+    np.negative(z, out=out)
+
+
+GC_SMOOTH, GC_KNOT = 4.0, 2.5
+
+
+def _crossing(f: np.ndarray, up: np.ndarray, down: np.ndarray, lex, half) -> None:
+    """Fill the x_* columns of a bead with two or more sentences on both sides.
+
+    Where a translator moved a clause across a sentence boundary, the last
+    source sentence also matches the first target sentence (or the first
+    source the last target), the corners off the diagonal: evidence that
+    splitting the bead along its diagonal would cut a sentence's content in
+    two. ``up``/``down`` are those corners' cosines less that of the same
+    source sentence with its diagonal partner (a corner cosine alone says
+    little: neighbouring sentences share topic); ``lex`` and ``half`` the
+    corners' word overlaps (``half``: the later sentence's first half only,
+    the clause that moved). The x_* features add about +0.001 LOO F1 on
+    MAC-Dev, the length term ``_gale_church`` most of the gain."""
+    np.maximum(up, down, out=f[..., _CROSS])
+    for k, pair in ((1, lex), (2, half)):
+        if pair is None:
+            f[..., _CROSS + k] = 0.0
+        else:
+            np.maximum(pair[0], pair[1], out=f[..., _CROSS + k])
 
 
 def _order(first: np.ndarray, last: np.ndarray, a: int, b: int) -> np.ndarray:
@@ -920,6 +975,7 @@ class _BandGrid:
         ratio += 1.0
         np.log2(ratio, out=ratio)
         np.multiply(cos, ratio, out=f[..., 7])
+        _gale_church(ls, lt_r, f[..., _GC])
         if ctx.pair_table is not None:
             f[..., 3:5] = self.pair_sum(a, b)
         else:
@@ -962,6 +1018,21 @@ class _BandGrid:
             f[..., _ORDER] = _order(first, last, a, b)
         else:
             f[..., _ORDER] = 0.0
+        if a > 1 and b > 1:
+            up = self.dot(1, 0, 1, 1 - b) / (self.row(ctx.src_norms[1], 0) * self.cols(ctx.tgt_norms[1], b - 1))
+            down = self.dot(1, 1 - a, 1, 0) / (self.row(ctx.src_norms[1], a - 1) * self.cols(ctx.tgt_norms[1], 0))
+            up = up - self.dot(1, 0, 1, 0) / (self.row(ctx.src_norms[1], 0) * self.cols(ctx.tgt_norms[1], 0))
+            down = down - self.dot(1, 1 - a, 1, 1 - b) / (self.row(ctx.src_norms[1], a - 1) * self.cols(ctx.tgt_norms[1], b - 1))
+            lex = half = None
+            if ctx.pair_table is not None:
+                lex = (self.window(self._aligned(("pair",), ctx.pair_table, 1), b)[..., 0],
+                       self.window(self._aligned(("pair",), ctx.pair_table, a), 1)[..., 0])
+            if ctx.half_table is not None:
+                half = (self.window(self._aligned(("half",), ctx.half_table, 1), b)[..., 0],
+                        self.window(self._aligned(("half",), ctx.half_table, a), 1)[..., 2])
+            _crossing(f, up, down, lex, half)
+        else:
+            f[..., _CROSS:_CROSS + len(CROSS_FEATURES)] = 0.0
         if ctx.gloss_dots:
             if ctx.gloss_src:
                 g = self.run_dot(single_terms(a), 0, span_terms(b), 0, "gloss")
@@ -982,19 +1053,22 @@ def _block_features(band: Band, ctx: ScoreContext, types: Sequence[tuple[int, in
     beads (the best similarity the skipped sentence had); invalid cells hold
     garbage, and cells past the block width are all invalid.
     """
-    n = len(band.lo) - 1
+    for r0 in range(0, len(band.lo), block):
+        yield from _one_block(band, ctx, types, r0, block)
+
+
+def _one_block(band: Band, ctx: ScoreContext, types: Sequence[tuple[int, int]], r0: int, block: int):
     pad = max((max(t) for t in types), default=1)
-    for r0 in range(0, n + 1, block):
-        grid = _BandGrid(ctx, band, r0, min(n + 1, r0 + block), pad)
-        for a, b in types:
-            if a == 0:
-                continue
-            ok = grid.ok(a, b)
-            if b == 0:
-                f = np.broadcast_to(np.stack([grid.row(ctx.src_best, 1), grid.row(ctx.src_skip, 1)], axis=-1), ok.shape + (2,))
-            else:
-                f = grid.features(a, b)
-            yield r0, (a, b), f, ok
+    grid = _BandGrid(ctx, band, r0, min(len(band.lo), r0 + block), pad)
+    for a, b in types:
+        if a == 0:
+            continue
+        ok = grid.ok(a, b)
+        if b == 0:
+            f = np.broadcast_to(np.stack([grid.row(ctx.src_best, 1), grid.row(ctx.src_skip, 1)], axis=-1), ok.shape + (2,))
+        else:
+            f = grid.features(a, b)
+        yield r0, (a, b), f, ok
 
 
 def cell_features(ev: Evidence, band: Band, ctx: ScoreContext, types: Sequence[tuple[int, int]]) -> CellFeatures:
@@ -1037,8 +1111,26 @@ def score_band(ev: Evidence, band: Band, ctx: ScoreContext, w: dict[str, float],
     kept = [t for t in types if t[0] > 0]
     out = np.full((ev.n + 1, len(kept), band.width), NEG, dtype=np.float32)
     slot = {t: k for k, t in enumerate(kept)}
-    for r0, (a, b), f, ok in _block_features(band, ctx, kept):
-        out[r0 : r0 + ok.shape[0], slot[(a, b)], : ok.shape[1]] = _type_score(a, b, f, ok, w)
+    block = 256
+
+    def fill(r0: int) -> None:
+        for r0, (a, b), f, ok in _one_block(band, ctx, kept, r0, block):
+            out[r0 : r0 + ok.shape[0], slot[(a, b)], : ok.shape[1]] = _type_score(a, b, f, ok, w)
+
+    starts = range(0, ev.n + 1, block)
+    if len(starts) < 4:
+        for r0 in starts:
+            fill(r0)
+        return kept, out
+    # Blocks are independent whole-array numpy work, which releases the GIL:
+    # two threads use both cores. One BLAS thread each, switched once per call:
+    # two BLAS threads on products this small spin when the machine is busy.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(2) as pool:
+        list(pool.map(fill, starts))
     return kept, out
 
 

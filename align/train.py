@@ -62,11 +62,12 @@ def decode(p: Prepared, w: dict[str, float], extra: tuple[np.ndarray, np.ndarray
 
 
 def train_ssvm(prepared: Sequence[Prepared], cfg: A.AlignConfig | None = None, epochs: int = 20, seed: int = 0,
-               lam: float = 1e-3, eta: float = 0.1, cost: float = 1.0) -> dict[str, float]:
+               lam: float = 1e-3, eta: float = 0.1, cost: float = 1.0, exclude: Sequence[str] = ()) -> dict[str, float]:
     """Averaged AdaGrad subgradient descent on the structured hinge loss.
 
     ``cost`` is the score bonus of a wrong bead in loss-augmented search (gold
-    beads get the same as a malus), ``lam`` the L2 weight, ``eta`` the step.
+    beads get the same as a malus), ``lam`` the L2 weight, ``eta`` the step;
+    weights named in ``exclude`` stay 0 (evidence that misleads on a language pair).
     """
     cfg = cfg or A.AlignConfig()
     lay = Layout.for_config(cfg)
@@ -77,6 +78,8 @@ def train_ssvm(prepared: Sequence[Prepared], cfg: A.AlignConfig | None = None, e
         cells, gaps = gold_cells(p.doc.gold, p.band, list(p.cells.feats), n, m)
         bonuses.append((cost * (0.5 - cells), cost * (0.5 - gaps)))
     w = lay.vector(A._prior_weights()) * 0.05
+    keep = np.array([k not in exclude for k in lay.names], dtype=np.float64)
+    w *= keep
     sq = np.full_like(w, 1e-8)
     total = np.zeros_like(w)
     per_doc = float(np.mean([len(p.doc.gold) for p in prepared])) if prepared else 1.0
@@ -87,7 +90,7 @@ def train_ssvm(prepared: Sequence[Prepared], cfg: A.AlignConfig | None = None, e
             path = decode(p, lay.weights(w), bonuses[k])
             g = (path_vector(lay, path, p.band, p.ctx, p.cells) - targets[k]) / per_doc + lam * w
             sq += g * g
-            w -= eta * g / np.sqrt(sq)
+            w -= eta * g / np.sqrt(sq) * keep
             total += w
     return lay.weights(total / max(1, epochs * len(prepared)))
 
