@@ -473,6 +473,9 @@ def bead_features(ev: Evidence, a: int, b: int, i: np.ndarray, j: np.ndarray, ct
     return _add_hinges(f)
 
 
+GC_SMOOTH, GC_KNOT = 4.0, 2.5
+
+
 def _gale_church(ls: np.ndarray, lt: np.ndarray, out: np.ndarray) -> None:
     """Length disagreement whose tolerance shrinks with the bead's length (as in Gale and
     Church, the expected difference grows like the square root of the length): a ratio
@@ -487,8 +490,6 @@ def _gale_church(ls: np.ndarray, lt: np.ndarray, out: np.ndarray) -> None:
     np.minimum(z, 6.0, out=z)
     np.negative(z, out=out)
 
-
-GC_SMOOTH, GC_KNOT = 4.0, 2.5
 
 
 def _crossing(f: np.ndarray, up: np.ndarray, down: np.ndarray, lex, half) -> None:
