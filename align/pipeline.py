@@ -149,8 +149,10 @@ def _fork_pool() -> ProcessPoolExecutor | None:
     The child only runs Python and small numpy code, never BLAS or the encoder,
     so forking a process that has their threads is safe here."""
     import multiprocessing
+    import sys
 
-    if "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
+    # fork is only safe (and the default) on Linux; elsewhere this runs inline
+    if not sys.platform.startswith("linux") or multiprocessing.current_process().daemon:
         return None
     return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
 
