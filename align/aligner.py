@@ -285,6 +285,21 @@ class BandMatrix:
             values[r0:r1] = np.where(ok, np.take_along_axis(block, k, axis=1), np.float32(0.0))
         return cls(base=base, values=values, framed=framed, margin=margin)
 
+    @classmethod
+    def from_band(cls, table: Callable[[np.ndarray, np.ndarray], np.ndarray], band: "Band", n: int, m: int,
+                  margin: int = 0) -> "PairTable":
+        """From ``table(lo, hi)``, which gives every row's band columns at once."""
+        lo, hi = cls._rows(band, n, m)
+        got = np.asarray(table(lo, np.maximum(hi, lo)), dtype=np.float32)
+        framed, values = _framed(got.shape, margin)
+        values[...] = got
+        return cls(lo=lo, values=values, framed=framed, margin=margin)
+
+    @staticmethod
+    def _rows(band: "Band", n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+        # sentence row s is used by DP rows s+1.. : take the union of their columns
+        return np.clip(band.lo[:n], 0, max(m - 1, 0)), np.clip(band.hi[1 : n + 1], 0, m)
+
     def aligned(self, lo: np.ndarray, shift: int, pad: int, width: int, start: int = 0) -> np.ndarray:
         """``lookup(i - shift, lo[i] - pad + c)`` for rows i = start.. and c < width + 2 pad."""
         rows, w = self.values.shape
@@ -570,16 +585,11 @@ class PairTable:
     @classmethod
     def build(cls, fn: Callable[[int, np.ndarray], np.ndarray], band: "Band", n: int, m: int,
               margin: int = 0) -> "PairTable":
-        # sentence row s is used by DP rows s+1.. : take the union of their columns
-        lo = np.clip(band.lo[:n], 0, max(m - 1, 0))
-        hi = np.clip(band.hi[1 : n + 1], 0, m)
-        width = max(1, int(np.max(hi - lo)) if n else 1)
         table = getattr(fn, "table", None)
         if table is not None:  # the whole band at once (see pairfeatures.PairScorer)
-            got = np.asarray(table(lo, np.maximum(hi, lo)), dtype=np.float32)
-            framed, values = _framed(got.shape, margin)
-            values[...] = got
-            return cls(lo=lo, values=values, framed=framed, margin=margin)
+            return cls.from_band(table, band, n, m, margin)
+        lo, hi = cls._rows(band, n, m)
+        width = max(1, int(np.max(hi - lo)) if n else 1)
         first = None
         values = None
         for s in range(n):
@@ -594,6 +604,21 @@ class PairTable:
         if values is None:
             values = np.zeros((max(n, 1), width, 2), dtype=np.float32)
         return cls(lo=lo, values=values)
+
+    @classmethod
+    def from_band(cls, table: Callable[[np.ndarray, np.ndarray], np.ndarray], band: "Band", n: int, m: int,
+                  margin: int = 0) -> "PairTable":
+        """From ``table(lo, hi)``, which gives every row's band columns at once."""
+        lo, hi = cls._rows(band, n, m)
+        got = np.asarray(table(lo, np.maximum(hi, lo)), dtype=np.float32)
+        framed, values = _framed(got.shape, margin)
+        values[...] = got
+        return cls(lo=lo, values=values, framed=framed, margin=margin)
+
+    @staticmethod
+    def _rows(band: "Band", n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+        # sentence row s is used by DP rows s+1.. : take the union of their columns
+        return np.clip(band.lo[:n], 0, max(m - 1, 0)), np.clip(band.hi[1 : n + 1], 0, m)
 
     def aligned(self, lo: np.ndarray, shift: int, pad: int, width: int, start: int = 0) -> np.ndarray:
         """``lookup(i - shift, lo[i] - pad + c)`` for rows i = start.. and c < width + 2 pad."""
@@ -750,11 +775,7 @@ def _half_table(ev: Evidence, band: Band) -> PairTable | None:
     fn = getattr(ev.pair_fn, "half_table", None)
     if fn is None or not ev.n or not ev.m:
         return None
-
-    class _Halves:  # PairTable.build takes the band in one call from a ``table`` method
-        table = staticmethod(fn)
-
-    return PairTable.build(_Halves(), band, ev.n, ev.m, margin=FRAME)
+    return PairTable.from_band(fn, band, ev.n, ev.m, margin=FRAME)
 
 
 def _gloss_tables(ev: Evidence, band: Band, src_atoms, tgt_atoms, max_side: int) -> dict:

@@ -130,6 +130,15 @@ def dequantise(rows: np.ndarray) -> np.ndarray:
     return np.multiply(rows, np.float32(1 / QUANT), dtype=np.float32)
 
 
+def _check_block(block: np.ndarray, dim: int | None) -> int:
+    """The store's width: that of the first block; every later one must match it."""
+    if block.ndim != 2:
+        raise ValueError("vector block must be 2-d")
+    if dim is not None and block.shape[1] != dim:
+        raise AlignError(f"encoder returned {block.shape[1]}-d vectors after {dim}-d ones")
+    return int(block.shape[1])
+
+
 class VectorWriter:
     """Appends rows to a .npy whose row count is only known at the end.
 
@@ -146,13 +155,10 @@ class VectorWriter:
 
     def append(self, block: np.ndarray) -> None:
         block = np.ascontiguousarray(block, dtype=self.dtype)
-        if block.ndim != 2:
-            raise ValueError("vector block must be 2-d")
-        if self.dim is None:
-            self.dim = int(block.shape[1])
+        first = self.dim is None
+        self.dim = _check_block(block, self.dim)
+        if first:
             self._f.write(_header(0, self.dim, self.dtype))
-        elif block.shape[1] != self.dim:
-            raise AlignError(f"encoder returned {block.shape[1]}-d vectors after {self.dim}-d ones")
         self._f.write(memoryview(block).cast("B"))  # no copy, unlike tobytes()
         self.rows += block.shape[0]
 
@@ -216,12 +222,7 @@ class VectorSink:
 
     def append(self, block: np.ndarray) -> None:
         block = np.ascontiguousarray(block, dtype=np.float32)
-        if block.ndim != 2:
-            raise ValueError("vector block must be 2-d")
-        if self.dim is None:
-            self.dim = int(block.shape[1])
-        elif block.shape[1] != self.dim:
-            raise AlignError(f"encoder returned {block.shape[1]}-d vectors after {self.dim}-d ones")
+        self.dim = _check_block(block, self.dim)  # here, so that the builder gets the error
         self._check()
         t0 = time.perf_counter()
         self._queue.put(block)
