@@ -285,21 +285,6 @@ class BandMatrix:
             values[r0:r1] = np.where(ok, np.take_along_axis(block, k, axis=1), np.float32(0.0))
         return cls(base=base, values=values, framed=framed, margin=margin)
 
-    @classmethod
-    def from_band(cls, table: Callable[[np.ndarray, np.ndarray], np.ndarray], band: "Band", n: int, m: int,
-                  margin: int = 0) -> "PairTable":
-        """From ``table(lo, hi)``, which gives every row's band columns at once."""
-        lo, hi = cls._rows(band, n, m)
-        got = np.asarray(table(lo, np.maximum(hi, lo)), dtype=np.float32)
-        framed, values = _framed(got.shape, margin)
-        values[...] = got
-        return cls(lo=lo, values=values, framed=framed, margin=margin)
-
-    @staticmethod
-    def _rows(band: "Band", n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-        # sentence row s is used by DP rows s+1.. : take the union of their columns
-        return np.clip(band.lo[:n], 0, max(m - 1, 0)), np.clip(band.hi[1 : n + 1], 0, m)
-
     def aligned(self, lo: np.ndarray, shift: int, pad: int, width: int, start: int = 0) -> np.ndarray:
         """``lookup(i - shift, lo[i] - pad + c)`` for rows i = start.. and c < width + 2 pad."""
         rows, w = self.values.shape
