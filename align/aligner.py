@@ -819,22 +819,41 @@ def _feature_dict(a: int, b: int, f: np.ndarray) -> dict[str, float]:
     return out
 
 
-def path_feature_dicts(ev: Evidence, ctx: ScoreContext, path: Sequence[tuple[int, int]]) -> list[dict[str, float]]:
-    """``bead_feature_dict`` of every bead on a path, one feature computation per bead type."""
-    steps = [(i1 - i0, j1 - j0, i1, j1) for (i0, j0), (i1, j1) in zip(path, path[1:])]
-    out: list[dict[str, float] | None] = [None] * len(steps)
-    by_type: dict[tuple[int, int], list[int]] = {}
-    for k, (a, b, i, j) in enumerate(steps):
-        if a == 0 or b == 0:
-            out[k] = bead_feature_dict(ev, ctx, a, b, i, j)
+# columns of ``path_features`` after FEATURES: what a skip bead has instead
+SKIP_COLUMNS = ("skip_best", "skip_len")
+
+
+def path_features(ev: Evidence, ctx: ScoreContext, path: Sequence[tuple[int, int]]
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, rows) for every bead on a path: rows hold FEATURES then SKIP_COLUMNS,
+    computed in bulk per bead type (a long document has tens of thousands of beads)."""
+    p = np.asarray(path, dtype=np.int64).reshape(-1, 2)
+    a, b = np.diff(p[:, 0]), np.diff(p[:, 1])
+    i, j = p[1:, 0], p[1:, 1]
+    rows = np.zeros((len(a), len(FEATURES) + len(SKIP_COLUMNS)), dtype=np.float32)
+    for ta, tb in set(zip(a.tolist(), b.tolist())):
+        sel = np.flatnonzero((a == ta) & (b == tb))
+        if ta and tb:
+            rows[sel, :len(FEATURES)] = bead_features(ev, ta, tb, i[sel], j[sel], ctx)
+        elif ta:
+            idx = i[sel] - 1
+            rows[sel, len(FEATURES):] = np.stack([ctx.src_best[idx], ctx.src_skip[idx]], axis=1)
         else:
-            by_type.setdefault((a, b), []).append(k)
-    for (a, b), ks in by_type.items():
-        ii = np.array([steps[k][2] for k in ks], dtype=np.int64)
-        jj = np.array([steps[k][3] for k in ks], dtype=np.int64)
-        for k, row in zip(ks, bead_features(ev, a, b, ii, jj, ctx)):
-            out[k] = _feature_dict(a, b, row)
-    return out  # type: ignore[return-value]
+            idx = j[sel] - 1
+            rows[sel, len(FEATURES):] = np.stack([ctx.tgt_best[idx], ctx.tgt_skip[idx]], axis=1)
+    return a, b, rows
+
+
+def path_feature_dicts(ev: Evidence, ctx: ScoreContext, path: Sequence[tuple[int, int]]) -> list[dict[str, float]]:
+    """``bead_feature_dict`` of every bead on a path (what the trainer updates)."""
+    a, b, rows = path_features(ev, ctx, path)
+    out = []
+    for ta, tb, row in zip(a.tolist(), b.tolist(), rows):
+        if ta and tb:
+            out.append(_feature_dict(ta, tb, row[:len(FEATURES)]))
+        else:
+            out.append({type_name(ta, tb): 1.0, **{k: float(v) for k, v in zip(SKIP_COLUMNS, row[len(FEATURES):])}})
+    return out
 
 
 # --------------------------------------------------------------------- DP ---
@@ -1293,21 +1312,20 @@ def search(ev: Evidence, cfg: AlignConfig | None = None, weights: dict[str, floa
     return path, ctx
 
 
-def align_evidence(ev: Evidence, src_lang: str, tgt_lang: str, cfg: AlignConfig | None = None, confidence=None) -> Alignment:
+def align_evidence(ev: Evidence, src_lang: str, tgt_lang: str, cfg: AlignConfig | None = None) -> Alignment:
     """Align and attach a confidence in [0, 1] to every bead."""
     cfg = cfg or AlignConfig()
     path, ctx = search(ev, cfg, cfg.weights or default_weights(src_lang, tgt_lang))
-    confidence = confidence or confidence_model(src_lang, tgt_lang)
+    a, b, rows = path_features(ev, ctx, path)
+    probs = bead_confidence(a, b, dict(zip(FEATURES + list(SKIP_COLUMNS), rows.T)), src_lang, tgt_lang)
     beads = []
-    for ((i0, j0), (i1, j1)), feats in zip(zip(path, path[1:]), path_feature_dicts(ev, ctx, path)):
-        a, b = i1 - i0, j1 - j0
-        p = confidence(feats, a, b)
+    for (i0, j0), (i1, j1), p in zip(path, path[1:], probs.tolist()):
         flags: tuple[str, ...] = ()
-        if b == 0:
+        if j1 == j0:
             flags = ("unaligned-src",)
-        elif a == 0:
+        elif i1 == i0:
             flags = ("unaligned-tgt",)
-        beads.append(Bead(src=tuple(range(i0, i1)), tgt=tuple(range(j0, j1)), score=round(float(p), 4), flags=flags))
+        beads.append(Bead(src=tuple(range(i0, i1)), tgt=tuple(range(j0, j1)), score=round(p, 4), flags=flags))
     return Alignment(beads=tuple(beads), src_lang=src_lang, tgt_lang=tgt_lang)
 
 
@@ -1335,32 +1353,24 @@ def pairs_worth_embedding(alignment: Alignment, n: int, m: int, threshold: float
 
 
 def default_confidence(feats: dict[str, float], a: int, b: int, src_lang: str = "zh", tgt_lang: str = "en") -> float:
-    """Probability that the bead is right, from the logistic model fitted on gold."""
-    return confidence_model(src_lang, tgt_lang)(feats, a, b)
+    """Probability that one bead is right (``bead_confidence`` for a single feature dict)."""
+    cols = {k: np.array([v], dtype=np.float64) for k, v in feats.items()}
+    return float(bead_confidence(np.array([a]), np.array([b]), cols, src_lang, tgt_lang)[0])
 
 
-def confidence_model(src_lang: str = "zh", tgt_lang: str = "en") -> Callable[[dict[str, float], int, int], float]:
-    """``default_confidence`` for one language pair, with its coefficients looked up once."""
-    import math
-
-    from .train import confidence_row
-
-    from .train import CONF_FEATURES
+def bead_confidence(a: np.ndarray, b: np.ndarray, cols: dict[str, np.ndarray], src_lang: str = "zh",
+                    tgt_lang: str = "en") -> np.ndarray:
+    """Probability that each bead is right, from the logistic model fitted on gold;
+    ``cols`` maps feature names to one value per bead (missing names count as 0)."""
+    from .train import CONF_FEATURES, confidence_matrix
 
     name, reverse = family(src_lang, tgt_lang)
     coefs = _trained().get("families", {}).get(name, {}).get("confidence")
     names = _trained().get("confidence_features", CONF_FEATURES)
-    head, rest = (coefs[0], [float(c) for c in coefs[1:]]) if coefs else (0.0, None)
-    if rest is not None and len(rest) != len(names):
-        rest = None  # a weights file of another layout: fall back to the prior below
-
-    def prob(feats: dict[str, float], a: int, b: int) -> float:
-        # plain Python: it runs once per bead, and numpy's per-call cost dominates 13 products
-        if rest is not None:
-            x = confidence_row(feats, b, a, names) if reverse else confidence_row(feats, a, b, names)
-            z = head + sum(c * v for c, v in zip(rest, x))
-        else:
-            z = 6.0 * feats.get("margin", 0.0) + 4.0 * (feats.get("cos", 0.0) - 0.3)
-        return 1.0 / (1.0 + math.exp(-min(max(z, -700.0), 700.0)))
-
-    return prob
+    if coefs and len(coefs) == len(names) + 1:
+        x = confidence_matrix(cols, b, a, names) if reverse else confidence_matrix(cols, a, b, names)
+        z = coefs[0] + x @ np.asarray(coefs[1:], dtype=np.float64)
+    else:  # no model fitted for this layout: a prior on the cosine and its margin
+        zero = np.zeros(len(a))
+        z = 6.0 * cols.get("margin", zero) + 4.0 * (cols.get("cos", zero) - 0.3)
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -700.0, 700.0)))

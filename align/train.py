@@ -201,11 +201,19 @@ CONF_FEATURES = ["cos", "margin", "local", "len", "lex", "num", "cos_lp", "gain"
                  "one_one", "many", "skip", "skip_best"]
 
 
+def confidence_matrix(cols: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray,
+                      names: Sequence[str] = CONF_FEATURES) -> np.ndarray:
+    """The inputs of the confidence model, one row per bead (``cols``: feature name ->
+    values; ``names``: the inputs a stored model was fitted on)."""
+    a, b = np.asarray(a), np.asarray(b)
+    made = {"one_one": (a == 1) & (b == 1), "many": (a + b > 2) & (a > 0) & (b > 0), "skip": (a == 0) | (b == 0)}
+    zero = np.zeros(len(a))
+    return np.stack([made[k] if k in made else cols.get(k, zero) for k in names], axis=1).astype(np.float64)
+
+
 def confidence_row(feats: dict[str, float], a: int, b: int, names: Sequence[str] = CONF_FEATURES) -> list[float]:
-    """The inputs of the confidence model for one bead (``names``: those a stored model was fitted on)."""
-    one_one, many, skip = float(a == 1 and b == 1), float(a + b > 2 and a > 0 and b > 0), float(a == 0 or b == 0)
-    return [one_one if k == "one_one" else many if k == "many" else skip if k == "skip" else feats.get(k, 0.0)
-            for k in names]
+    """``confidence_matrix`` for one bead given as a feature dict."""
+    return confidence_matrix({k: np.array([v]) for k, v in feats.items()}, np.array([a]), np.array([b]), names)[0].tolist()
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> np.ndarray:
