@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -119,3 +120,51 @@ def score_paths(pred: Path, gold: Path) -> tuple[Score, dict[str, Score]]:
         per[g.name] = score(read_align(p), read_align(g))
         total = total.add(per[g.name])
     return total, per
+
+
+Span = tuple[int, int]
+
+
+def locate_lines(text: str, lines: Sequence[str]) -> list[Span | None]:
+    """Character spans of presplit sentences inside the running text they were cut
+    from, found in order (None for an empty line or one not found verbatim)."""
+    out: list[Span | None] = []
+    cur = 0
+    for line in lines:
+        line = line.strip()
+        k = text.find(line, cur) if line else -1
+        out.append((k, k + len(line)) if k >= 0 else None)
+        if k >= 0:
+            cur = k + len(line)
+    return out
+
+
+def project_beads(beads: Sequence[BeadPair], src_spans: Sequence[Span], tgt_spans: Sequence[Span],
+                  gold_src: Sequence[Span | None], gold_tgt: Sequence[Span | None]) -> list[BeadPair]:
+    """Beads over our own sentences re-expressed over the gold standard's sentences
+    of the same texts, so that the raw-text path can be scored against presplit gold:
+    each gold sentence joins the bead holding most of its characters. (Where we cut a
+    gold sentence in two and align the parts apart, the projection counts a miss.)"""
+
+    def owners(spans: Sequence[Span], side: int, gold: Sequence[Span | None]) -> list[int | None]:
+        bead_of = {s: k for k, bead in enumerate(beads) for s in bead[side]}
+        starts = [s for s, _ in spans]
+        out: list[int | None] = []
+        for g in gold:
+            best, most = None, 0
+            if g is not None:
+                k = max(bisect_right(starts, g[0]) - 1, 0)
+                while k < len(spans) and spans[k][0] < g[1]:
+                    common = min(spans[k][1], g[1]) - max(spans[k][0], g[0])
+                    if common > most and k in bead_of:
+                        best, most = bead_of[k], common
+                    k += 1
+            out.append(best)
+        return out
+
+    groups: dict[int, tuple[list[int], list[int]]] = {}
+    for side, own in ((0, owners(src_spans, 0, gold_src)), (1, owners(tgt_spans, 1, gold_tgt))):
+        for g, k in enumerate(own):
+            if k is not None:
+                groups.setdefault(k, ([], []))[side].append(g)
+    return [(tuple(s), tuple(t)) for _, (s, t) in sorted(groups.items())]
