@@ -204,9 +204,10 @@ def side_evidence(texts: Sequence[str], lang: str, other_lang: str, marks: bool 
             cut = half_cut(t)
             k = next((n for n, (s, _) in enumerate(spans) if s >= cut), len(spans))
             tokens = [t[s:e] for s, e in spans]
-            full.append(bag(tokens))
-            first.append(bag(tokens[:k]))
-            second.append(bag(tokens[k:]))
+            head, tail = bag(tokens[:k]), bag(tokens[k:])
+            full.append(head | tail)  # a bag is the union of its tokens' sets
+            first.append(head)
+            second.append(tail)
             if glosser:
                 glosses.append(glosser.tokens(tokens))
     else:
