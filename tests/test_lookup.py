@@ -9,11 +9,11 @@ computed from those texts, not typed in.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import random
 import re
 import sqlite3
+import sys
 import time
 from pathlib import Path
 
@@ -23,10 +23,10 @@ import pytest
 from align.lookup import SCHEMA_VERSION, build_index, clause_number, format_hits, hits_to_json, search
 from align.lookup import store as store_mod
 from align.lookup import vectors as vectors_mod
+from align.lookup.postings import Postings, PostingsBuilder, TermIds, batch_pairs, decode, reference_terms
 from align.lookup.text import (
     CHECK_TOKEN,
-    cjk_index_text_reference,
-    cjk_index_texts,
+    cjk_word_tokens,
     exact_regex,
     fold,
     index_text_reference,
@@ -175,24 +175,55 @@ def test_vectorised_bigram_indexing_matches_its_plain_definition():
     assert index_texts(["发展 新时代", "熊猫"])[0].split() == ["发展", "展新", "新时", "时代", "代"]
 
 
-def test_cjk_table_tokens_match_their_plain_definition():
-    """cjk_index_texts (numpy) gives the tokens of cjk_index_text_reference:
-    bigrams, and the other words folded as queries and highlights fold them,
-    with nothing else left for FTS5's ascii tokenizer to split."""
+def _terms_by_row(ids: TermIds, pairs: np.ndarray) -> dict[int, set[str]]:
+    names = ids.texts(pairs >> np.uint64(32))
+    out: dict[int, set[str]] = {}
+    for rowid, name in zip((pairs & np.uint64(0xFFFFFFFF)).tolist(), names):
+        out.setdefault(rowid, set()).add(name)
+    return out
+
+
+def test_cjk_postings_terms_match_their_plain_definition():
+    """batch_pairs (numpy) gives each text the terms of reference_terms:
+    characters, bigrams, the other words folded as queries and highlights
+    fold them, and the check mark where a substring test cannot decide."""
     texts = _real_and_mixed_texts(5, "中文 熊猫\t\n ａＢ１　，。abcé\u3007々かカ한\U00020000x\ud800 ÉßİŒ_-'²㊀ㄱ\u00a0\U0001d400", 14)
-    got = cjk_index_texts(texts)
-    assert [g.split() for g in got] == [cjk_index_text_reference(t).split() for t in texts]
-    assert cjk_index_texts(["（2019年）ＡＰＥＣ峰会，Élan"])[0].split() == ["2019", "年", "apec", "峰会", "会", "elan"]
-    # every token is what a query's word or bigram becomes, or the mark of a
-    # text that has spacing inside a CJK run (or characters that fold into CJK)
-    for g, t in zip(got, texts):
-        tokens = g.split()
-        if CHECK_TOKEN in tokens:
-            assert tokens[-1] == CHECK_TOKEN and tokens.count(CHECK_TOKEN) == 1 and needs_check(t), t
-        else:
-            assert not needs_check(t), t
-        assert all(re.fullmatch(r"[^\W_]+", tok) for tok in tokens if tok != CHECK_TOKEN), t
+    texts = [t for t in texts if t]
+    ids = TermIds()
+    got = _terms_by_row(ids, batch_pairs(ids, list(range(0, 2 * len(texts), 2)), texts))
+    assert [got.get(2 * k, set()) for k in range(len(texts))] == [reference_terms(t) for t in texts]
+    assert reference_terms("（2019年）ＡＰＥＣ峰会，Élan") == {"2019", "年", "apec", "峰", "会", "峰会", "elan"}
+    # every term is what a query's word, character or bigram becomes, or the mark of
+    # a text that has spacing inside a CJK run (or characters that fold into CJK)
+    for k, t in enumerate(texts):
+        terms = got.get(2 * k, set())
+        assert (CHECK_TOKEN in terms) == needs_check(t), t
+        assert all(re.fullmatch(r"[^\W_]+", term) for term in terms if term != CHECK_TOKEN), t
+        # term ids and texts agree both ways
+        assert all(ids.texts(np.array([ids.of(term)], dtype=np.uint64)) == [term] for term in terms), t
     assert needs_check("发展 新时代") and needs_check("⼤熊猫") and not needs_check("2019 年 4 月，“一带一路”")
+
+
+def test_postings_merge_of_many_runs_and_ranges_gives_each_terms_rowids():
+    """Tiny chunks and term ranges (many sorted runs, merged range by range)
+    give every term exactly the ascending rowids of the texts holding it,
+    through the encoding (1-, 2- and 4-byte gaps) and back."""
+    zh = [line for line in ZH_PATH.read_text(encoding="utf-8").split("\n") if line.strip()]
+    rnd = random.Random(4)
+    rowids = sorted(rnd.sample(range(0, 3_000_000), len(zh)))  # gaps of every width
+    truth: dict[str, list[int]] = {}
+    for r, t in zip(rowids, zh):
+        for term in reference_terms(t):
+            truth.setdefault(term, []).append(r)
+    builder = PostingsBuilder(chunk_pairs=500, range_pairs=300)
+    for k in range(0, len(zh), 7):
+        builder.add(rowids[k : k + 7], zh[k : k + 7])
+    rows = [row for chunk in builder.rows() for row in chunk]
+    assert sorted(term for term, _ in rows) == sorted(truth)
+    assert {term: decode(blob).tolist() for term, blob in rows} == truth
+    assert {blob[0] for _, blob in rows} == {1, 2, 4}
+    with pytest.raises(ValueError):
+        builder.add([rowids[0]], [zh[0]])  # rowids must keep ascending
 
 
 # ---------------------------------------------------------------- building
@@ -244,20 +275,23 @@ def test_word_match_is_whole_words_for_english_and_substring_for_chinese(corpus)
     hits = search(corpus["db"], "熊猫")
     assert beads_of(hits) == [PANDA]
     assert matched_texts(hits[0]) == ["熊猫", "熊猫"]
-    # single character: the tokens starting with it (or FTS5's prefix query)
+    # single character: the postings of that character
     one = search(corpus["db"], "豹")
     assert beads_of(one) == [r["bead"] for r in corpus["records"] if "豹" in r["zh"]]
 
 
-def test_one_character_queries_give_what_the_prefix_query_gives(corpus, monkeypatch):
-    search_mod = importlib.import_module("align.lookup.search")  # (the package's `search` is the function)
-    queries = [("豹", "word"), ("的", "word"), ("合", "exact"), ("2019年", "exact"), ("日", "word"), ("峰会 年", "word"), ("熊", "exact")]
-    listed = [search(corpus["db"], q, mode=m, limit=50) for q, m in queries]
-    monkeypatch.setattr(search_mod, "_PREFIX_MAX", 0)  # never list: always "c"*
-    assert [search(corpus["db"], q, mode=m, limit=50) for q, m in queries] == listed
+def test_one_character_queries_find_every_text_holding_the_character(corpus):
+    """A one-character query is its character's postings: every bead whose
+    Chinese holds it, alone or with other words, whatever the limit."""
     recs = corpus["records"]
-    assert beads_of(listed[1]) == [r["bead"] for r in recs if "的" in r["zh"]]
-    assert beads_of(listed[2]) == [r["bead"] for r in recs if "合" in r["zh"]]
+    for q, mode in [("豹", "word"), ("的", "word"), ("合", "exact"), ("日", "word"), ("熊", "exact"), ("年", "exact")]:
+        truth = [r["bead"] for r in recs if q in r["zh"]]
+        assert truth and beads_of(search(corpus["db"], q, mode=mode, limit=50)) == truth, q
+        assert beads_of(search(corpus["db"], q, mode=mode, limit=2)) == truth[:2], q
+    truth = [r["bead"] for r in recs if "峰会" in r["zh"] and "年" in r["zh"]]
+    assert beads_of(search(corpus["db"], "峰会 年", limit=50)) == truth
+    assert beads_of(search(corpus["db"], "2019年", mode="exact", limit=50)) == [
+        r["bead"] for r in recs if exact_regex("2019年").search(fold(r["zh"]))]
 
 
 # ---------------------------------------------------------------- exact and regex
@@ -327,14 +361,12 @@ def _apart_bigrams(texts: list[str]) -> tuple[str, int]:
 
 
 def test_bigrams_found_apart_are_not_a_match(corpus):
-    """fts_cjk keeps no positions: a query's bigrams are looked up anywhere in
-    the text, and the search must drop texts that have them apart."""
-    from align.lookup.text import cjk_word_expression
-
+    """The CJK postings keep no positions: a query's bigrams are looked up
+    anywhere in the text, and the search must drop texts that have them apart."""
     recs = corpus["records"]
     q, i = _apart_bigrams([r["zh"] for r in recs])
     con = sqlite3.connect(corpus["db"])
-    candidates = {rowid >> 1 for (rowid,) in con.execute("SELECT rowid FROM fts_cjk WHERE fts_cjk MATCH ?", (cjk_word_expression(word_terms(q)),))}
+    candidates = {rowid >> 1 for rowid in Postings(con).all_of(cjk_word_tokens(word_terms(q))).tolist()}
     con.close()
     assert recs[i]["bead"] in candidates  # the index proposes it...
     truth = [r["bead"] for r in recs if q in r["zh"]]
@@ -469,7 +501,7 @@ def test_a_build_carries_documents_over_from_the_previous_index_format(corpus, t
     db = _copy_db(corpus, tmp_path)
     con = sqlite3.connect(db)
     con.executescript(
-        "DROP TABLE fts_cjk; DROP TABLE fts_other; DELETE FROM vocab;"
+        "DROP TABLE cjk_postings; DROP TABLE fts_other; DELETE FROM vocab;"
         "CREATE VIRTUAL TABLE fts USING fts5(cjk, other, content='', columnsize=0, tokenize='unicode61 remove_diacritics 2');"
         "PRAGMA user_version = 1;"
     )
@@ -669,39 +701,66 @@ def test_tmx_indexing_and_document_replacement(corpus, tmp_path):
     assert search(db, "Eurasian", mode="exact", clause="16")[0].findings == ()
 
 
-@pytest.mark.parametrize("child_converts", [False, True])
-def test_parallel_build_gives_the_same_index(corpus, tmp_path, monkeypatch, child_converts):
-    """Big inputs get their full-text tables from a child process; force it
-    on the small one, in batches of 2 beads, with the bigrams made by the
-    parent or (when the child keeps up) by the child."""
-    monkeypatch.setattr(store_mod._ProcessFts, "behind", lambda self: -1.0 if child_converts else float("inf"))
+def test_threaded_build_gives_the_same_index(corpus, tmp_path):
+    """Big inputs get their CJK postings made on a thread of their own; force
+    it on the small one, in batches of 2 beads."""
     db = tmp_path / "parallel.db"
     stats = build_index([corpus["jsonl"]], db, encoder=HashEncoder(), parallel=True, batch=2)
     assert stats.total_beads == len(PAIRS) and stats.findings == 1
-    assert stats.timings["child_batches_converted"] == (len(PAIRS) + 1) // 2 * child_converts
+    assert stats.timings["cpu_postings_thread"] > 0
+    assert not list(tmp_path.glob(".*.tmp"))  # the thread's postings file was copied in and removed
     for q, mode in (("欧亚经济联盟", "word"), ("Eurasian Economic Union", "word"), ("anda", "exact"), ("熊猫", "exact"), ("豹", "word")):
         assert search(db, q, mode=mode) == search(corpus["db"], q, mode=mode)
     assert beads_of(search(db, clause="十六", section="务实合作")) == [2, 3, 4]
     for r in corpus["records"]:
         top = search(db, r["zh"], mode="semantic", encoder=HashEncoder(), limit=1)[0]
         assert (top.bead, top.side) == (r["bead"], 0)
-
-
-def test_many_term_buffer_flushes_give_the_same_lookups(corpus, tmp_path, monkeypatch):
-    """A small FTS5 term buffer writes many segments: fts_cjk is merged into
-    one at the end (one-character queries look up each token in every
-    segment), and the lookups are those of the usual build."""
-    from align.lookup import _writer
-
-    monkeypatch.setattr(_writer, "FTS_HASH_BYTES", {"cjk": 2048, "other": 2048})
-    db = tmp_path / "flushes.db"
-    build_index([corpus["jsonl"]], db, vectors=False, parallel=False)
     con = sqlite3.connect(db)
-    assert con.execute("SELECT count(DISTINCT segid) FROM fts_cjk_idx").fetchone()[0] == 1
+    built = dict(con.execute("SELECT term, ids FROM cjk_postings"))
+    con.close()
+    con = sqlite3.connect(corpus["db"])
+    assert built == dict(con.execute("SELECT term, ids FROM cjk_postings"))
+    con.close()
+
+
+def test_many_postings_runs_and_term_ranges_give_the_same_lookups(corpus, tmp_path, monkeypatch):
+    """Tiny sort chunks and merge ranges (many runs, merged range by range)
+    give the same postings rows and lookups as the usual build; so does a
+    small FTS5 term buffer for fts_other (many segments, merged at the end)."""
+    from align.lookup import _writer, postings
+
+    monkeypatch.setattr(postings, "CHUNK_PAIRS", 64)
+    monkeypatch.setattr(postings, "RANGE_PAIRS", 50)
+    monkeypatch.setattr(_writer, "FTS_HASH_BYTES", {"other": 2048})
+    db = tmp_path / "runs.db"
+    build_index([corpus["jsonl"]], db, vectors=False, parallel=False, batch=3)
+    con = sqlite3.connect(db)
+    built = dict(con.execute("SELECT term, ids FROM cjk_postings"))
     assert con.execute("SELECT count(DISTINCT segid) FROM fts_other_idx").fetchone()[0] <= _writer.MERGE_SEGMENTS["other"]
+    con.close()
+    con = sqlite3.connect(corpus["db"])
+    assert built == dict(con.execute("SELECT term, ids FROM cjk_postings"))
     con.close()
     for q, mode in (("欧亚经济联盟", "word"), ("Eurasian Economic Union", "word"), ("anda", "exact"), ("熊", "word"), ("的", "exact")):
         assert search(db, q, mode=mode, limit=50) == search(corpus["db"], q, mode=mode, limit=50), q
+
+
+def test_clause_filter_on_many_chinese_candidates(corpus, monkeypatch):
+    """A clause filter over a query with many candidates is applied to the
+    rest of them in numpy after the first ones (``_NARROW_AFTER``): the hits
+    are those of the filter checked row by row, and of a plain scan."""
+    search_mod = sys.modules["align.lookup.search"]
+    recs = corpus["records"]
+    cases = [("的", "十六", None), ("合作", "十六", "务实合作"), ("年", "16", None), ("欧亚", "十六", "国际协作")]
+    plain = [search(corpus["db"], q, clause=c, section=s, limit=50) for q, c, s in cases]
+    monkeypatch.setattr(search_mod, "_NARROW_AFTER", 0)
+    assert [search(corpus["db"], q, clause=c, section=s, limit=50) for q, c, s in cases] == plain
+    for (q, c, s), hits in zip(cases, plain):
+        n = clause_number(c)
+        truth = [r["bead"] for r in recs if q in r["zh"] and n in (clause_number(r["clause"]["zh"]), clause_number(r["clause"]["en"]))
+                 and (s is None or s in (r["section"]["zh"], r["section"]["en"]))]
+        assert beads_of(hits) == truth, (q, c, s)
+    assert beads_of(plain[1])
 
 
 def test_two_level_clusters_assign_rows_to_their_nearest_cluster():
@@ -811,10 +870,10 @@ def real_index(tmp_path_factory: pytest.TempPathFactory) -> dict:
         pytest.skip(f"{JS_BEADS} is absent: run `align run` to make it")
     tmp = tmp_path_factory.mktemp("real")
     records = [json.loads(line) for line in JS_BEADS.read_text(encoding="utf-8").splitlines() if line.strip()]
-    inline, child = tmp / "inline.db", tmp / "child.db"
+    inline, threaded = tmp / "inline.db", tmp / "threaded.db"
     build_index([JS_BEADS], inline, vectors=False, parallel=False)
-    build_index([JS_BEADS], child, vectors=False, parallel=True)
-    return {"records": records, "inline": inline, "child": child}
+    build_index([JS_BEADS], threaded, vectors=False, parallel=True)
+    return {"records": records, "inline": inline, "threaded": threaded}
 
 
 def _real_queries(records: list[dict]) -> dict[str, list[str]]:
@@ -851,9 +910,9 @@ def test_real_index_lookups_match_a_plain_scan_and_both_build_paths(real_index):
     """What the bulk loader builds must not change what a lookup returns. On
     the real Joint Statement output (221 beads), Chinese substrings, English
     words, exact phrases and fragments and clause addresses give, from an
-    index built in-process and one built by the writer process, the same hits,
+    index built in-process and one whose postings were made on a thread, the same hits,
     and those are the beads a plain scan of the JSONL finds."""
-    recs, inline, child = real_index["records"], real_index["inline"], real_index["child"]
+    recs, inline, threaded = real_index["records"], real_index["inline"], real_index["threaded"]
     queries = _real_queries(recs)
     key = {"cjk": "zh", "other": "en"}
     checked = 0
@@ -863,7 +922,7 @@ def test_real_index_lookups_match_a_plain_scan_and_both_build_paths(real_index):
         truth = [r["bead"] for r in recs if all(p.search(fold(r[side])) for p in patterns)]
         hits = search(inline, q, limit=500)
         assert beads_of(hits) == truth, q
-        assert hits == search(child, q, limit=500), q
+        assert hits == search(threaded, q, limit=500), q
         checked += bool(truth)
     for q in queries["exact"]:
         sides = {"cjk": ["zh"], "other": ["en"], None: ["zh", "en"]}[query_script(q)]
@@ -871,7 +930,7 @@ def test_real_index_lookups_match_a_plain_scan_and_both_build_paths(real_index):
         truth = [r["bead"] for r in recs if any(rx.search(fold(r[s])) for s in sides)]
         hits = search(inline, q, mode="exact", limit=500)
         assert sorted(beads_of(hits)) == truth, q  # whole-word matches first, then the rest
-        assert hits == search(child, q, mode="exact", limit=500), q
+        assert hits == search(threaded, q, mode="exact", limit=500), q
         checked += bool(truth)
     assert checked > 450
     for clause, section in (("十六", "务实合作"), ("16", "Practical cooperation"), ("(16)", None), (None, "务实合作"), ("3", "政治")):
@@ -883,7 +942,7 @@ def test_real_index_lookups_match_a_plain_scan_and_both_build_paths(real_index):
         ]
         hits = search(inline, clause=clause, section=section, limit=500)
         assert truth and beads_of(hits) == truth, (clause, section)
-        assert hits == search(child, clause=clause, section=section, limit=500)
+        assert hits == search(threaded, clause=clause, section=section, limit=500)
     # the audit findings travel with their beads through both builds
     audit = JS_BEADS.with_name("joint-statement.audit.jsonl")
     if audit.is_file():
@@ -892,5 +951,18 @@ def test_real_index_lookups_match_a_plain_scan_and_both_build_paths(real_index):
             if line.strip():
                 f = json.loads(line)
                 findings.setdefault(f["bead"], []).append(f)
-        for h in search(child, clause="十六", section="务实合作", limit=50):
+        for h in search(threaded, clause="十六", section="务实合作", limit=50):
             assert list(h.findings) == findings.get(h.bead, []), h.bead
+
+
+def test_an_error_on_the_postings_thread_reaches_the_builder(tmp_path):
+    """The thread stops on an error; the builder's next hand-over raises it
+    (instead of waiting for ever on a full queue), and abort returns."""
+    from align.lookup.postings import PostingsSink
+
+    sink = PostingsSink(PostingsBuilder(), tmp_path / "postings.db", queue_batches=1)
+    with pytest.raises(AlignError, match="limited to"):
+        for k in range(50):
+            sink.put([(1 << 33) + k], ["中文"])
+    sink.abort()
+    assert not (tmp_path / "postings.db").exists()

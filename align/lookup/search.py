@@ -1,13 +1,16 @@
 """Looking things up in an index: words, substrings, regexes, meaning, clauses.
 
-Text modes return hits in document (bead) order, like grep: FTS5 yields
-rowids in that order, so the first ``limit`` hits cost the same whether a
-word occurs 3 times or 300,000 times. In exact mode, matches whose first and
-last words are whole words come first, then those inside longer words
-("conomic Un"); semantic hits come best first. The index only proposes
-candidates for exact mode, and for Chinese words (``fts_cjk`` has no
-positions, so it finds a word's bigrams, not necessarily together): those
-hits are checked on the text itself; regex mode scans the texts.
+Text modes return hits in document (bead) order, like grep: FTS5 and the
+CJK postings yield rowids in that order, so the first ``limit`` hits cost
+about the same whether a word occurs 3 times or 300,000 times. In exact
+mode, matches whose first and last words are whole words come first, then
+those inside longer words ("conomic Un"); semantic hits come best first. The
+index only proposes candidates for exact mode, and for Chinese words (the
+CJK postings, ``align.lookup.postings``, have no positions, so they find a
+word's bigrams, not necessarily together): the rowids holding every term of
+a query are intersected with numpy, fetched from ``beads`` in rowid order a
+growing chunk at a time, and checked on the text itself until ``limit``
+pass; regex mode scans the texts.
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ import numpy as np
 from align.model import AlignError
 
 from ._writer import FTS_TABLES
+from .postings import Postings
 from .store import DEFAULT_DB, DocInfo, _corrupt, connect, default_encoder, open_vectors, read_docs, read_meta
 from .text import (
     CHECK_TOKEN,
     base_lang,
     cjk_runs,
-    cjk_word_expression,
+    cjk_word_tokens,
     clause_number,
     exact_regex,
     find_spans,
@@ -50,10 +54,12 @@ MODES = ("word", "exact", "regex", "semantic")
 Span = tuple[int, int]
 _VOCAB_MAX = 300  # more matching words than this: drop the constraint (or scan)
 _EXACT_MAX_BEADS = 50_000  # semantic search within a filter this small scores every bead
-# A one-character Chinese query ORs the tokens starting with it when there
-# are at most this many; FTS5 spends some 20 us on each (measured at a
-# million pairs), so beyond that its prefix query is no dearer.
-_PREFIX_MAX = 2500
+# the kinds of bead side: CJK ones (in the postings) and the others (fts_other)
+_KINDS = ("cjk", "other")
+# candidates of the CJK postings fetched from ``beads`` in chunks of this
+# many times the hits still wanted (at least 64), growing 4x a chunk
+_FIRST_CHUNK = 4
+_NARROW_AFTER = 1024  # candidates read before a clause filter is applied to the rest in numpy
 
 
 @dataclass(frozen=True)
@@ -234,6 +240,21 @@ def _label_lookup(con: sqlite3.Connection, flt: _Filter, limit: int) -> list[_Fo
     """Beads of a clause and/or section, in document order: one index probe
     per (section, number column), merged, so a million-bead index answers in
     milliseconds whatever the section's size."""
+    runs = [[i for (i,) in con.execute(f"SELECT id FROM beads WHERE {cond} ORDER BY id LIMIT ?", (*params, limit))]
+            for cond, params in _label_probes(flt)]
+    ids = list(dict.fromkeys(heapq.merge(*runs)))[:limit]
+    return [(i, None, ((), ()), None) for i in ids]
+
+
+def _label_ids(con: sqlite3.Connection, flt: _Filter) -> np.ndarray:
+    """All bead ids of a clause number (and section), sorted: a few index
+    probes, where SQLite's own plan for ``flt.sql`` reads a whole section
+    (90 ms for 2,000 beads of a million)."""
+    ids = [i for cond, params in _label_probes(flt) for (i,) in con.execute(f"SELECT id FROM beads WHERE {cond}", params)]
+    return np.unique(np.asarray(ids, dtype=np.int64))
+
+
+def _label_probes(flt: _Filter) -> list[tuple[str, list[Any]]]:
     probes: list[tuple[str, list[Any]]] = []
     numbers = [] if flt.number is None else [("number", flt.number), ("number_b", flt.number)]
     if flt.secs is None:
@@ -244,17 +265,16 @@ def _label_lookup(con: sqlite3.Connection, flt: _Filter, limit: int) -> list[_Fo
         probes = [(f"sec = ? AND {col} = ?", [sid, n]) for sid in flt.secs for col, n in numbers]
     if flt.span is not None:
         probes = [(f"{cond} AND id BETWEEN ? AND ?", [*params, *flt.span]) for cond, params in probes]
-    runs = [[i for (i,) in con.execute(f"SELECT id FROM beads WHERE {cond} ORDER BY id LIMIT ?", (*params, limit))] for cond, params in probes]
-    ids = list(dict.fromkeys(heapq.merge(*runs)))[:limit]
-    return [(i, None, ((), ()), None) for i in ids]
+    return probes
 
 
-# One full-text query: the table, its FTS5 expression, the test a candidate's
-# matched side must pass (None, every candidate is a hit; HAS_SPANS, the
-# query's spans must be found in it), the CJK runs it must contain, which
-# SQLite checks where it can (``text.runs_sql``), and whether those runs are
-# all the test is (word mode: then SQLite's check is enough).
-_Query = tuple[str, str, Callable[[str], bool] | str | None, list[str], bool]
+# One full-text query: the kind of side, its FTS5 expression (kind 'other')
+# or the postings' terms of each alternative (kind 'cjk'), the test a
+# candidate's matched side must pass (None, every candidate is a hit;
+# HAS_SPANS, the query's spans must be found in it), the CJK runs it must
+# contain, which SQLite checks where it can (``text.runs_sql``), and whether
+# those runs are all the test is (word mode: then SQLite's check is enough).
+_Query = tuple[str, "str | list[list[str]]", Callable[[str], bool] | str | None, list[str], bool]
 HAS_SPANS = "has spans"
 
 
@@ -271,17 +291,17 @@ def _text_lookup(con: sqlite3.Connection, docs: dict[int, DocInfo], flt: _Filter
     script = query_script(q)
     ok = _side_ok(docs, script, side)
     # digits and punctuation only: either kind of side
-    kinds = [script] if script is not None else list(FTS_TABLES)
+    kinds = [script] if script is not None else list(_KINDS)
     if mode == "word":
         terms = word_terms(q)
         patterns = [term_regex(t) for t in terms]
         queries: list[_Query] = []
         for kind in kinds:
             if kind == "other":  # phrases with positions: FTS5's answer is exact
-                queries.append((FTS_TABLES[kind], word_expression(terms), None, [], False))
+                queries.append((kind, word_expression(terms), None, [], False))
             else:  # bigrams without positions: each CJK run must be in the text
                 runs = [p for t, p in zip(terms, patterns) if t.cjk and len(t.text) > 1]
-                queries.append((FTS_TABLES[kind], cjk_word_expression(terms, _starting_with(con)), _all_of(runs) if runs else None,
+                queries.append((kind, [cjk_word_tokens(terms)], _all_of(runs) if runs else None,
                                 [t.text for t in terms if t.cjk and len(t.text) > 1], True))
         return _fts(con, flt, ok, queries, lambda t: find_spans(patterns, t), limit)
 
@@ -298,39 +318,21 @@ def _text_lookup(con: sqlite3.Connection, docs: dict[int, DocInfo], flt: _Filter
     tiers = _substring_tiers(con, p)
     if tiers is None:
         return _scan(con, flt, ok, spans, limit)
-    expand = _starting_with(con)
     out: list[_Found] = []
     for combos, whole in tiers:
         queries = []
         for kind in kinds:
             if kind == "other":  # phrases: whole edge words where asked, by position
                 expr = " OR ".join(f"({p.phrase(h, t)})" for h, t in combos)
-                queries.append((FTS_TABLES[kind], expr, HAS_SPANS, [], False))
+                queries.append((kind, expr, HAS_SPANS, [], False))
             else:  # no positions: the text says whether the edge words are whole
-                expr = " OR ".join(f"({p.conjunction(h, t, expand)})" for h, t in combos)
-                queries.append((FTS_TABLES[kind], expr, strict if whole else HAS_SPANS, runs, False))
+                queries.append((kind, [p.terms(h, t) for h, t in combos], strict if whole else HAS_SPANS, runs, False))
         seen = {f[0] for f in out}
         more = _fts(con, flt, ok, queries, spans, limit + len(seen))
         out += [f for f in more if f[0] not in seen][: limit - len(out)]
         if len(out) >= limit:
             break
     return out
-
-
-def _starting_with(con: sqlite3.Connection) -> Callable[[str], list[str] | None]:
-    """The tokens of ``fts_cjk`` that start with a character (see
-    ``_writer.fill_vocab``), or None if there are too many to OR together."""
-
-    def tokens(ch: str) -> list[str] | None:
-        found = [t for (t,) in con.execute("SELECT term FROM cjk_terms WHERE term >= ? AND term < ? LIMIT ?",
-                                            (ch, chr(ord(ch) + 1), _PREFIX_MAX + 1))]
-        return None if len(found) > _PREFIX_MAX else found
-
-    return tokens
-
-
-def _quote_token(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
 
 
 def _contains(rx: re.Pattern) -> Callable[[str], bool]:
@@ -393,17 +395,8 @@ def _fts(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]]
     yields candidates, e.g. the same words with other punctuation, or a
     Chinese query's bigrams apart)."""
 
-    def stream(table: str, expr: str, accept: Callable[[str], bool] | str | None,
-               check: tuple[str, list[str]] | None) -> Iterator[tuple[int, _Found]]:
-        sql = (
-            f"SELECT f.rowid, b.id, b.doc, b.text_a, b.text_b FROM {table} f JOIN beads b ON b.id = (f.rowid >> 1)"
-            f" WHERE {table} MATCH ?{_and(flt)}{f' AND {check[0]}' if check else ''} ORDER BY f.rowid"
-        )
-        try:
-            cur = con.execute(sql, (expr, *flt.params, *(check[1] if check else ())))
-        except sqlite3.OperationalError as exc:  # should not happen: every token is quoted
-            raise AlignError(f"cannot search for this query ({exc})") from None
-        for rowid, bid, doc, ta, tb in cur:
+    def hits(rows: Iterator[tuple[int, int, int, str, str]], accept: Callable[[str], bool] | str | None) -> Iterator[tuple[int, _Found]]:
+        for rowid, bid, doc, ta, tb in rows:
             s = rowid & 1
             if not ok[doc][s]:
                 continue
@@ -417,25 +410,71 @@ def _fts(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]]
             sp = (mine, other) if s == 0 else (other, mine)
             yield rowid, (bid, s if mine or not other else 1 - s, sp, None)
 
+    def fts_rows(table: str, expr: str) -> Iterator[tuple[int, int, int, str, str]]:
+        sql = (
+            f"SELECT f.rowid, b.id, b.doc, b.text_a, b.text_b FROM {table} f JOIN beads b ON b.id = (f.rowid >> 1)"
+            f" WHERE {table} MATCH ?{_and(flt)} ORDER BY f.rowid"
+        )
+        try:
+            yield from con.execute(sql, (expr, *flt.params))
+        except sqlite3.OperationalError as exc:  # should not happen: every token is quoted
+            raise AlignError(f"cannot search for this query ({exc})") from None
+
+    postings = Postings(con)
+    side_text = "CASE j.value & 1 WHEN 0 THEN b.text_a ELSE b.text_b END"
     streams = []
-    for table, expr, accept, runs, decide in queries:
-        check = runs_sql("CASE f.rowid & 1 WHEN 0 THEN b.text_a ELSE b.text_b END", runs)
-        if check is None:
-            streams.append(stream(table, expr, accept, None))
+    for kind, expr, accept, runs, decide in queries:
+        if kind == "other":
+            streams.append(hits(fts_rows(FTS_TABLES[kind], expr), accept))
+            continue
+        found = postings.any_of_all(expr)
+        if flt.span is not None:
+            found = found[(found >= 2 * flt.span[0]) & (found <= 2 * flt.span[1] + 1)]
+        check = runs_sql(side_text, runs)
+        if check is None or found.size == 0:
+            streams.append(hits(_candidate_rows(con, flt, found, None, limit), accept))
         else:  # SQLite checks the texts it can, Python the others
-            mark = _quote_token(CHECK_TOKEN)
-            streams.append(stream(table, f"({expr}) NOT {mark}", None if decide else accept, check))
-            streams.append(stream(table, f"({expr}) AND {mark}", accept, None))
+            marked = np.isin(found, postings.get(CHECK_TOKEN), assume_unique=True)
+            streams.append(hits(_candidate_rows(con, flt, found[~marked], check, limit), None if decide else accept))
+            streams.append(hits(_candidate_rows(con, flt, found[marked], None, limit), accept))
     out: list[_Found] = []
     seen: set[int] = set()
-    for _, found in heapq.merge(*streams, key=lambda x: x[0]):
-        if found[0] in seen:
+    for _, found_hit in heapq.merge(*streams, key=lambda x: x[0]):
+        if found_hit[0] in seen:
             continue
-        seen.add(found[0])
-        out.append(found)
+        seen.add(found_hit[0])
+        out.append(found_hit)
         if len(out) >= limit:
             break
     return out
+
+
+def _candidate_rows(con: sqlite3.Connection, flt: _Filter, rowids: np.ndarray, check: tuple[str, list[str]] | None,
+                    limit: int) -> Iterator[tuple[int, int, int, str, str]]:
+    """(rowid, bead, doc, text_a, text_b) of the candidate rowids (ascending)
+    that pass the filter and the SQL check, fetched a chunk at a time: the
+    first chunk a few times ``limit``, each next one 4x larger, so a query
+    with 300,000 candidates reads only as far as its first hits."""
+    sql = (
+        "SELECT j.value, b.id, b.doc, b.text_a, b.text_b FROM json_each(?) j JOIN beads b ON b.id = (j.value >> 1)"
+        f" WHERE 1{_and(flt)}{f' AND {check[0]}' if check else ''} ORDER BY j.value"
+    )
+    extra = tuple(check[1]) if check else ()
+    at, size = 0, max(64, _FIRST_CHUNK * limit)
+    while at < rowids.size:
+        if flt.number is not None and at >= _NARROW_AFTER:
+            # a clause filter that the first candidates mostly failed: keep
+            # the rest that are in the clause's beads (a few index probes)
+            rest, ids = rowids[at:] >> 1, _label_ids(con, flt)
+            keep = np.zeros(int(max(rest[-1], ids[-1] if ids.size else 0)) + 1, dtype=bool)
+            keep[ids] = True
+            rowids, at = rowids[at:][keep[rest]], 0
+            flt = _Filter(flt.span, None, flt.secs, flt.sql, flt.params)
+            continue
+        chunk = rowids[at : at + size]
+        at += chunk.size
+        size *= 4
+        yield from con.execute(sql, (json.dumps(chunk.tolist()), *flt.params, *extra))
 
 
 def _scan(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]], spans_of: Any, limit: int) -> list[_Found]:

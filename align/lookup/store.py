@@ -6,11 +6,12 @@ old file, so a crash or a bad input file leaves the previous index intact.
 
 Layout: ``beads`` holds texts and structure labels (ids contiguous from 0 in
 document order, so ``2 * id + side`` is also the row in the vectors file);
-``fts_cjk`` and ``fts_other`` are contentless FTS5 tables with one row per
-bead side (rowid ``2 * id + side``), CJK sides in one and all others in the
-other, so a Chinese query searches Chinese sides and an English one English
-sides. ``fts_cjk`` keeps no token positions (``align.lookup._writer``): the
-search checks its candidates against ``beads``.
+bead sides are indexed by rowid ``2 * id + side``: CJK sides in
+``cjk_postings`` (our own postings of characters, bigrams and words, built
+with numpy: ``align.lookup.postings``), all others in ``fts_other``, a
+contentless FTS5 table, so a Chinese query searches Chinese sides and an
+English one English sides. The postings keep no positions: the search checks
+their candidates against ``beads``.
 """
 
 from __future__ import annotations
@@ -30,19 +31,21 @@ import numpy as np
 
 from align.model import AlignError
 
-from ._writer import CHILD_KINDS, FTS_SCHEMA, FTS_TABLES, VOCAB_SCHEMA, FtsLoader, merge_child, open_bulk, prepare_fts
+from ._writer import CJK_FIRST, FTS_SCHEMA, VOCAB_SCHEMA, FtsLoader, open_bulk, prepare_fts
+from .postings import POSTINGS_SCHEMA, PostingsBuilder, PostingsSink, insert_rows
 from .sources import BeadRow, open_sources
-from .text import base_lang, clause_number, cjk_index_texts, has_cjk, index_texts, is_cjk_lang
+from .text import base_lang, clause_number, has_cjk, index_texts, is_cjk_lang
 from .vectors import COARSE_DIM, COARSE_MIN_ROWS, CoarsePlan, VectorSink, VectorStore, coarse_path, coarse_rows_path, vectors_path
 
 # 2: one FTS5 table per script (was one table with two columns);
-# 3: fts_cjk holds folded tokens for the ascii tokenizer, without positions;
-# 4: vectors stored as int16 fixed point (meta 'vectors_dtype')
-SCHEMA_VERSION = 4
+# 3: fts_cjk (FTS5) held folded tokens for the ascii tokenizer, without positions;
+# 4: vectors stored as int16 fixed point (meta 'vectors_dtype');
+# 5: CJK sides in our own postings (cjk_postings) instead of FTS5's fts_cjk
+SCHEMA_VERSION = 5
 # Index formats a build can carry documents over from: only the full-text
 # tables and the vectors' storage changed since 1; a build writes the tables
 # afresh and reads older float32 vectors as they are.
-COPYABLE_VERSIONS = (1, 2, 3, 4)
+COPYABLE_VERSIONS = (1, 2, 3, 4, 5)
 APPLICATION_ID = 0x416C4E4C  # "AlNL": tells our index from any other SQLite file
 DEFAULT_DB = Path("outputs") / "align.db"
 
@@ -61,7 +64,7 @@ CREATE TABLE beads(
     number INTEGER, number_b INTEGER, score REAL, flags TEXT);
 CREATE TABLE findings(doc INTEGER NOT NULL, bead INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE sections(id INTEGER PRIMARY KEY, a TEXT, b TEXT);
-""" + VOCAB_SCHEMA + FTS_SCHEMA
+""" + VOCAB_SCHEMA + FTS_SCHEMA + POSTINGS_SCHEMA
 # Created after the bulk load: cheaper than maintaining them row by row.
 _INDEXES = """
 CREATE UNIQUE INDEX beads_doc_n ON beads(doc, n);
@@ -80,10 +83,10 @@ class IndexStats:
 
     ``timings``, for benchmarks: wall seconds by phase, CPU seconds by step
     of this thread (``cpu_*``), of the vectors' thread (``cpu_vectors_thread``,
-    by step ``vectors_thread_cpu_*``) and of the full-text writer process
-    (``child_cpu_*``), the process totals (``cpu_this_process``, both
-    threads; ``cpu_writer_process``), and batch counts (``batches``,
-    ``child_batches_converted``)."""
+    by step ``vectors_thread_cpu_*``) and of the postings' thread
+    (``cpu_postings_thread``, by step ``postings_thread_cpu_*``), the
+    process total (``cpu_this_process``, all threads), and the batch count
+    (``batches``)."""
 
     db_path: Path
     documents: tuple[str, ...]  # indexed from the given sources
@@ -218,138 +221,77 @@ def _side_cjk(lang: str, texts: Iterable[str]) -> bool:
     return bool(sample) and sum(map(has_cjk, sample)) * 2 > len(sample)
 
 
-class _InlineFts:
-    """FTS inserts on the builder's own connection (small builds)."""
+class _TextIndex:
+    """The full-text side of a build: ``fts_other`` filled on the builder's
+    connection, the CJK sides' postings (``align.lookup.postings``) made
+    inline, or for big inputs on a thread of their own that writes them into
+    ``postings_db`` for us to copy."""
 
-    def __init__(self, con: sqlite3.Connection) -> None:
+    def __init__(self, con: sqlite3.Connection, postings_db: Path | None) -> None:
         prepare_fts(con)
         self.loader = FtsLoader(con)
-        self.cpu = {"cpu_bigrams": 0.0}
+        self.builder = PostingsBuilder()
+        self.sink = PostingsSink(self.builder, postings_db) if postings_db is not None else None
+        self.cpu = {"cpu_bigrams": 0.0, "cpu_postings_insert": 0.0}
 
     def put(self, cjk: tuple[list[int], list[str]], other: tuple[list[int], list[str]]) -> None:
-        """(rowids, texts) of each table, as they are."""
+        """(rowids, texts) of the CJK sides and of the others, as they are."""
+        if self.sink is not None:
+            self.sink.put(*cjk)
+        else:
+            self.builder.add(*cjk)
         c0 = time.thread_time()
-        cjk_texts, other_texts = cjk_index_texts(cjk[1]), index_texts(other[1])
+        other_texts = index_texts(other[1])
         self.cpu["cpu_bigrams"] += time.thread_time() - c0
-        self.loader.put("cjk", cjk[0], cjk_texts)
         self.loader.put("other", other[0], other_texts)
 
     def finish(self) -> None:
+        """No more rows: the postings thread merges its runs while we merge
+        ``fts_other`` and list its words."""
+        if self.sink is not None:
+            self.sink.close()
         self.loader.finish()
 
-    def report(self) -> dict[str, float]:
-        return {**self.cpu, **{f"cpu_{k}": v for k, v in self.loader.cpu.items()}}
-
-
-class _ProcessFts:
-    """The ``CHILD_KINDS`` FTS tables filled by a child process writing its own
-    database file (see ``align.lookup._writer``) and copied into ours by
-    ``merge``; the others here, on the builder's connection."""
-
-    def __init__(self, db_path: Path, con: sqlite3.Connection) -> None:
-        import subprocess
-        import sys
-
-        import align
-
-        from . import _writer
-
-        self.db_path = db_path
-        self.local_kinds = tuple(k for k in FTS_TABLES if k not in CHILD_KINDS)
-        prepare_fts(con, self.local_kinds)
-        self.loader = FtsLoader(con, self.local_kinds)
-        root = str(Path(align.__file__).resolve().parents[1])
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", _writer.__file__, str(db_path), root],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        )
-        self.waited = 0.0  # seconds the last batch waited for the child to take it
-        self.convert_cpu = 0.0  # of the last batch's CJK texts converted here
-        self.cpu = {"cpu_bigrams": 0.0, "cpu_fts_send": 0.0}
-
-    def _failed(self) -> None:
-        self.abort()
-        message = ""
-        if self.proc.stdout is not None:
-            with suppress(OSError, ValueError):
-                message = self.proc.stdout.read().decode("utf-8", "replace").strip()
-        raise AlignError(f"building the index failed in the writer process: {message or 'it stopped'}")
-
-    def put(self, cjk: tuple[list[int], list[str]], other: tuple[list[int], list[str]]) -> None:
-        """(rowids, texts) of each table, as they are. The child converts the
-        CJK texts it fills unless it is busier than we are: unless the last
-        batch waited for it longer than half a conversion takes. (Other texts
-        are mostly ASCII, which conversion leaves alone: made here.)"""
-        import pickle
-
+    def write(self, con: sqlite3.Connection) -> float:
+        """Insert the postings and the CJK sides' words (``con`` in a
+        transaction, left in one); the wall seconds spent waiting for the
+        postings thread."""
+        t0 = time.perf_counter()
+        if self.sink is not None:
+            self.sink.wait()
+        waited = time.perf_counter() - t0
         c0 = time.thread_time()
-        raw = "cjk" in CHILD_KINDS and self.behind() < 0.5 * self.convert_cpu
-        cjk_texts = cjk[1] if raw else cjk_index_texts(cjk[1])
-        c1 = time.thread_time()
-        if not raw:
-            self.convert_cpu = c1 - c0
-        other_texts = index_texts(other[1])
-        c2 = time.thread_time()
-        tables = {"cjk": (cjk[0], cjk_texts, raw), "other": (other[0], other_texts, False)}
-        t2 = time.perf_counter()
-        try:
-            pickle.dump([(kind, *tables[kind]) for kind in CHILD_KINDS], self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-        except (BrokenPipeError, ConnectionResetError, ValueError):
-            self._failed()
-        c3 = time.thread_time()
-        self.waited = (time.perf_counter() - t2) - (c3 - c2)
-        for kind in self.local_kinds:
-            self.loader.put(kind, *tables[kind][:2])
-        self.cpu["cpu_bigrams"] += c2 - c0
-        self.cpu["cpu_fts_send"] += c3 - c2
-
-    def behind(self) -> float:
-        """How long the last batch waited for the child to finish the one before."""
-        return self.waited
-
-    def finish(self) -> None:
-        """No more rows: the child merges and lists its words while we do ours."""
-        import pickle
-
-        try:
-            pickle.dump(None, self.proc.stdin)
-            self.proc.stdin.close()
-        except (BrokenPipeError, ConnectionResetError, ValueError):
-            self._failed()
-        self.loader.finish()
-
-    def wait(self) -> dict[str, float]:
-        """The child's CPU seconds by step and the batches it converted, once it has committed."""
-        import json
-
-        out = self.proc.stdout.read().decode("utf-8", "replace").strip()
-        if self.proc.wait() != 0 or not out.startswith("ok"):
-            raise AlignError(f"building the index failed in the writer process: {out or 'it stopped'}")
-        report = json.loads(out[2:])
-        return {**{f"child_cpu_{k}": v for k, v in report["cpu"].items()}, "child_batches_converted": report["converted"]}
-
-    def merge(self, con: sqlite3.Connection) -> None:
-        """Copy the child's tables into ours (``con`` outside a transaction; leaves one open)."""
-        merge_child(con, str(self.db_path))
+        if self.sink is not None:
+            con.execute("COMMIT")
+            self.sink.copy_into(con)
+        else:
+            insert_rows(con, self.builder)
+        con.executemany("INSERT OR IGNORE INTO vocab(term) VALUES (?)", ((w,) for w in self.builder.words() if w < chr(CJK_FIRST)))
+        self.cpu["cpu_postings_insert"] += time.thread_time() - c0
+        return waited
 
     def report(self) -> dict[str, float]:
-        return {**self.cpu, **{f"cpu_{k}": v for k, v in self.loader.cpu.items() if k != "fts_bigrams"}}
+        out = {**self.cpu, **{f"cpu_{k}": v for k, v in self.loader.cpu.items() if k != "fts_bigrams"}}
+        steps = dict(self.builder.cpu)
+        if self.sink is None:
+            out.update({f"cpu_postings_{k}": v for k, v in steps.items()})
+        else:
+            steps["insert"] = self.sink.cpu_insert
+            out.update(cpu_postings_thread=self.sink.cpu, **{f"postings_thread_cpu_{k}": v for k, v in steps.items()})
+        return out
 
     def abort(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        with suppress(OSError, ValueError):
-            self.proc.stdin.close()
+        if self.sink is not None:
+            self.sink.abort()
 
 
-# Below this input size the child's start-up and the final copy of its
-# tables into our file cost more than the second core saves.
+# Below this input size the postings thread's hand-overs cost more than the
+# second core saves.
 PARALLEL_MIN_BYTES = 4 << 20
 
 
 class _Builder:
-    def __init__(self, con: sqlite3.Connection, fts: _InlineFts | _ProcessFts, writer: VectorSink | None, encoder: Any,
+    def __init__(self, con: sqlite3.Connection, fts: _TextIndex, writer: VectorSink | None, encoder: Any,
                  progress: Progress | None, batch: int) -> None:
         self.con = con
         self.fts = fts
@@ -435,7 +377,7 @@ class _Builder:
                         both[1].append(text)
             tables = (both, ([], [])) if cjk[0] else (([], []), both)
         self.cpu["cpu_beads"] += time.thread_time() - c0
-        self.fts.put(*tables)  # (fts_cjk, fts_other)
+        self.fts.put(*tables)  # (CJK postings, fts_other)
         c3 = time.thread_time()
         if self.writer is not None:
             t0 = time.perf_counter()
@@ -534,8 +476,8 @@ def build_index(
     ``encode(list[str]) -> (n, d)`` unit vectors and ``name``) embeds every
     bead side for semantic search; None means align's default encoder, and
     ``vectors=False`` skips embedding (semantic search then refuses).
-    ``parallel`` builds the full-text tables in a child process; by default
-    it does for inputs over 4 MB.
+    ``parallel`` makes the CJK postings on a second thread; by default it
+    does for inputs over 4 MB.
     """
     from threadpoolctl import threadpool_limits
 
@@ -550,7 +492,7 @@ def build_index(
 def _build_index(sources: Sequence[Path | str], db_path: Path, encoder: Any, progress: Progress | None, vectors: bool, fresh: bool,
                  batch: int, parallel: bool | None) -> IndexStats:
     t_start = time.perf_counter()
-    cpu_start, child_start = time.process_time(), _children_cpu()
+    cpu_start = time.process_time()
     check_fts5()
     srcs = open_sources(sources)
     try:
@@ -582,23 +524,21 @@ def _build_index(sources: Sequence[Path | str], db_path: Path, encoder: Any, pro
         enc = encoder if encoder is not None else default_encoder(old_meta.get("vectors_encoder"))
     enc_name = getattr(enc, "name", type(enc).__name__) if enc is not None else None
 
-    tmp_db, tmp_fts, tmp_vec, tmp_coarse, tmp_rows = (_temp(db_path, t) for t in ("db", "fts", "vec", "coarse", "rows"))
+    tmp_db, tmp_post, tmp_vec, tmp_coarse, tmp_rows = (_temp(db_path, t) for t in ("db", "post", "vec", "coarse", "rows"))
     writer: VectorSink | None = None
-    fts: _InlineFts | _ProcessFts | None = None
+    fts: _TextIndex | None = None
     con = final = None
     timings: dict[str, float] = {}
     if parallel is None:
         size = sum(s.path.stat().st_size for s in srcs) + sum(d.count for d in old_docs if d.name not in {s.name for s in srcs}) * 300
         parallel = size >= PARALLEL_MIN_BYTES
     try:
-        # parallel: fts_cjk is made in the child's file (tmp_fts) and copied
-        # into ours at the end
         if vectors:  # its thread writes the vectors and, for a large store, their coarse layer (vectors.py)
             writer = VectorSink(tmp_vec, CoarsePlan(tmp_coarse, tmp_rows, COARSE_DIM, COARSE_MIN_ROWS))
         con = open_bulk(str(tmp_db), begin=False)
         con.executescript(_SCHEMA)
         con.execute("BEGIN")
-        fts = _ProcessFts(tmp_fts, con) if parallel else _InlineFts(con)
+        fts = _TextIndex(con, tmp_post if parallel else None)
         b = _Builder(con, fts, writer, enc, progress, batch)
         t0 = time.perf_counter()
         replaced = {s.name for s in srcs}
@@ -623,13 +563,16 @@ def _build_index(sources: Sequence[Path | str], db_path: Path, encoder: Any, pro
         if writer is not None:
             writer.close()  # its thread finishes the file and clusters while we go on
         t0 = time.perf_counter()
-        fts.finish()  # parallel: the child merges its FTS segments while we do ours, b-trees and vectors
+        fts.finish()  # parallel: the postings thread merges its runs while we merge fts_other and make the b-trees
         timings["fts_finish"] = time.perf_counter() - t0
         timings["embed"] = b.t_embed
         c0 = time.thread_time()
         timings.update(_finish(con, b.sections))
         b.cpu["cpu_btree_indexes"] = time.thread_time() - c0
-        meta: dict[str, Any] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S"), "tokenizer": "cjk-bigram/ascii+unicode61"}
+        t0 = time.perf_counter()
+        timings["postings_wait"] = fts.write(con)
+        timings["postings_write"] = time.perf_counter() - t0 - timings["postings_wait"]
+        meta: dict[str, Any] = {"created": time.strftime("%Y-%m-%dT%H:%M:%S"), "tokenizer": "cjk-postings/unicode61"}
         if writer is not None:
             t0 = time.perf_counter()
             vec_meta = writer.result()
@@ -637,16 +580,6 @@ def _build_index(sources: Sequence[Path | str], db_path: Path, encoder: Any, pro
                 meta.update(vectors_encoder=enc_name, **vec_meta)
             timings["vectors_wait"] = time.perf_counter() - t0
             timings["vectors_queue_full"] = writer.waited  # (part of embed)
-        child_cpu: dict[str, float] = {}
-        if isinstance(fts, _ProcessFts):
-            t0 = time.perf_counter()
-            child_cpu = fts.wait()
-            timings["fts_wait"] = time.perf_counter() - t0
-            t0, c0 = time.perf_counter(), time.thread_time()
-            con.execute("COMMIT")
-            fts.merge(con)
-            timings["copy"] = time.perf_counter() - t0
-            b.cpu["cpu_copy"] = time.thread_time() - c0
         final, con = con, None
         final.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", meta.items())
         final.execute(f"PRAGMA application_id = {APPLICATION_ID}")
@@ -673,14 +606,14 @@ def _build_index(sources: Sequence[Path | str], db_path: Path, encoder: Any, pro
     finally:
         if old_store is not None:
             old_store.close()
-        if isinstance(fts, _ProcessFts):
+        if fts is not None:
             fts.abort()
         for c in (con, final, old_con):
             if c is not None:
                 c.close()
         if writer is not None:
             writer.abort()
-        for t in (tmp_db, tmp_fts, tmp_vec, tmp_coarse, tmp_rows):
+        for t in (tmp_db, tmp_post, tmp_vec, tmp_coarse, tmp_rows):
             with suppress(OSError):
                 t.unlink()
     return IndexStats(
@@ -694,19 +627,9 @@ def _build_index(sources: Sequence[Path | str], db_path: Path, encoder: Any, pro
         encoder=enc_name if writer is not None and writer.rows else None,
         seconds=time.perf_counter() - t_start,
         timings={**timings, "batches": b.batches, "cpu_this_process": time.process_time() - cpu_start, **b.cpu, **fts.report(),
-                 "cpu_writer_process": _children_cpu() - child_start, **child_cpu,
                  **({"cpu_vectors_thread": sum(writer.cpu.values()), **{f"vectors_thread_cpu_{k}": v for k, v in writer.cpu.items()}}
                     if writer is not None else {})},
     )
-
-
-def _children_cpu() -> float:
-    try:
-        import resource
-    except ImportError:  # not on Windows
-        return 0.0
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
 
 
 def _finish(con: sqlite3.Connection, sections: dict[tuple[str | None, str | None], int]) -> dict[str, float]:

@@ -9,24 +9,24 @@ recall 0.90 for jieba's own words as queries and 0.52 for random 2-4
 character substrings, bigrams 1.00 and 1.00 (precision 1.00), and bigrams
 tokenised 76x faster.
 
-Every run of CJK characters becomes its bigrams followed by its last character
-alone, so every character starts exactly one token: a one-character query
-``c`` is the prefix query ``c*``.
+In ``fts_other`` every run of CJK characters becomes its bigrams followed by
+its last character alone, so every character starts exactly one token: a
+one-character query ``c`` is the prefix query ``c*``.
 
-The CJK table (``cjk_index_texts``) gets nothing but tokens: bigrams, and the
-other words folded here by ``fold`` (as queries and highlights are), for
-FTS5's cheap 'ascii' tokenizer; it keeps no positions, so a query is the
-conjunction of its tokens and the search checks the text. The other table
-(``index_texts``) gets the text with CJK runs made bigrams, for unicode61
-(case- and accent-folding on both the index and the query side) with
-positions, for English phrases.
+CJK sides go into our own postings (``align.lookup.postings``): each
+character, each bigram and each other word folded here by ``fold`` (as
+queries and highlights are); they keep no positions, so a query is the
+conjunction of its terms and the search checks the text. The other sides'
+FTS5 table (``index_texts``) gets the text with CJK runs made bigrams, for
+unicode61 (case- and accent-folding on both the index and the query side)
+with positions, for English phrases.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -249,10 +249,10 @@ def index_texts(texts: Sequence[str]) -> list[str]:
     return _split(joined, ends, todo, out)
 
 
-# CJK runs (across spacing) and words, as the CJK table's tokens are made.
+# CJK runs (across spacing) and words, as the CJK postings' terms are made.
 _CJK_TABLE_TOKEN = re.compile(f"(?P<cjk>{_CJK_INDEX_RUN.pattern})|(?P<word>{_WORD_CHARS}+)")
 
-# The token that marks a CJK-table text in which a plain substring test does
+# The term that marks a CJK side in which a plain substring test does
 # not decide whether a query's CJK run is there (see ``needs_check``): a
 # private-use character, which neither a text's nor a query's tokens can be.
 CHECK_TOKEN = "\ue000"
@@ -264,59 +264,6 @@ def needs_check(text: str) -> bool:
     character that folds into a CJK one. Elsewhere SQLite's instr() decides."""
     t = normalize_width(text)
     return any(_WS.search(m.group()) for m in _CJK_INDEX_RUN.finditer(t)) or any(map(_folds_to_cjk, t))
-
-
-def cjk_index_text_reference(text: str) -> str:
-    """The definition of what ``cjk_index_texts`` computes, one text at a time."""
-    out = []
-    for m in _CJK_TABLE_TOKEN.finditer(normalize_width(text)):
-        if m.lastgroup == "cjk":
-            out.append(_run_tokens(_WS.sub("", m.group())))
-        else:
-            out.append(fold(m.group()))
-    if needs_check(text):
-        out.append(CHECK_TOKEN)
-    return " ".join(out)
-
-
-def cjk_index_texts(texts: Sequence[str]) -> list[str]:
-    """What goes into the ``fts_cjk`` column: the text's tokens and nothing
-    else, space separated, for FTS5's plain 'ascii' tokenizer (which only
-    splits on ASCII non-alphanumerics). CJK runs become bigrams plus their
-    last character as in ``index_texts``; other words are folded here with
-    ``fold`` (the same folding queries and highlights use); punctuation goes;
-    ``CHECK_TOKEN`` is added where ``needs_check``.
-    Measured on 100k Chinese sides: FTS5 inserts 35-40% less CPU than
-    unicode61 over ``index_texts``' output.
-
-    Texts with characters beyond the BMP (rare) take the plain definition,
-    ``cjk_index_text_reference``: the lookup tables cover the BMP.
-    """
-    import numpy as np
-
-    out = list(texts)
-    todo = [i for i, t in enumerate(texts) if t]
-    if not todo:
-        return out
-    _, _, word_bmp, folded_bmp, to_cjk_bmp = _tables()
-    c = _chars([texts[i] for i in todo])
-    a, cjk = c.a, c.cjk
-    bmp = np.minimum(a, 0xFFFF)
-    word = word_bmp[bmp]
-    lead = c.starts.copy()  # a space before a run only where a word precedes it
-    lead[1:] &= word[:-1]
-    lead[:1] = False
-    middle = np.where(cjk, a, np.where(word, folded_bmp[bmp], np.uint32(0x20)))
-    joined, ends = _emit(c, lead, middle, cjk)
-    _split(joined, ends, todo, out)
-    odd = np.flatnonzero(to_cjk_bmp[bmp])
-    check = c.gaps | (np.bincount(np.searchsorted(c.ends, odd, side="right"), minlength=len(todo)) > 0)
-    for k in np.flatnonzero(check).tolist():
-        out[todo[k]] += " " + CHECK_TOKEN
-    astral = np.flatnonzero(a > 0xFFFF)
-    for k in np.unique(np.searchsorted(c.ends, astral, side="right")).tolist():
-        out[todo[k]] = cjk_index_text_reference(texts[todo[k]])
-    return out
 
 
 def index_text(text: str) -> str:
@@ -392,34 +339,21 @@ def word_expression(terms: list[Term]) -> str:
     return " AND ".join(parts)
 
 
-# The tokens of fts_cjk that start with a character, or None to let FTS5 find them.
-Expand = Callable[[str], "list[str] | None"]
-
-
-def _starting_with(ch: str, expand: Expand | None) -> str:
-    """Tokens starting with ``ch``: the prefix query, or those tokens OR-ed
-    together, which FTS5 merges lazily (see ``_writer.fill_vocab``)."""
-    tokens = expand(ch) if expand is not None else None
-    if tokens is None:
-        return _quote(ch) + "*"
-    return "(" + " OR ".join(map(_quote, tokens or [ch])) + ")"
-
-
-def cjk_word_expression(terms: list[Term], expand: Expand | None = None) -> str:
-    """The same for ``fts_cjk`` (no positions, tokens folded by us): all
-    tokens required, so a CJK run's bigrams may occur apart; the caller
-    checks each CJK run on the text itself."""
+def cjk_word_tokens(terms: list[Term]) -> list[str]:
+    """The postings terms a CJK side must all hold to match word-mode
+    ``terms``: folded words, a CJK run's bigrams (they may occur apart: the
+    caller checks each run on the text), a single CJK character itself."""
     if not terms:
         raise AlignError("the query has no words to search for; try --exact or --regex")
-    parts: list[str] = []
+    out: list[str] = []
     for t in terms:
         if not t.cjk:
-            parts.append(_quote(fold(t.text)))
+            out.append(fold(t.text))
         elif len(t.text) == 1:
-            parts.append(_starting_with(t.text, expand))
+            out.append(t.text)
         else:
-            parts += [_quote(t.text[i : i + 2]) for i in range(len(t.text) - 1)]
-    return " AND ".join(parts)
+            out += [t.text[i : i + 2] for i in range(len(t.text) - 1)]
+    return out
 
 
 _CJK_GAP = re.compile(f"(?<=[{_CJK_CLASS}])\\s+(?=[{_CJK_CLASS}])")
@@ -435,29 +369,27 @@ class SubstringPhrase:
     one; with both (``whole``) the query is a fragment of a single word. Those
     two are kept apart, folded, for the caller to try first as whole words
     and then as the longer indexed words they can be part of. ``middle`` are
-    the quoted tokens in between: CJK runs give their bigrams (plus their
-    last character when the run ends inside the query, as the index does; a
-    lone last character is a prefix token), spacing between CJK characters
-    is ignored. ``middle_folded`` are the same with Latin words folded, for
-    ``fts_cjk``, whose tokens are folded at indexing.
+    the quoted ``fts_other`` tokens in between: CJK runs give their bigrams
+    (plus their last character when the run ends inside the query, as that
+    index does; a lone last character is a prefix token), spacing between
+    CJK characters is ignored. ``middle_terms`` are the CJK postings' terms
+    of the same: bigrams, single characters, folded words.
     """
 
     head: str | None
     middle: tuple[str, ...]
     tail: str | None
     whole: bool = False
-    middle_folded: tuple[str, ...] = ()
+    middle_terms: tuple[str, ...] = ()
 
     def phrase(self, head: str | None = None, tail: str | None = None) -> str:
         """For ``fts_other``: the tokens in a row."""
         parts = ([_quote(head)] if head else []) + list(self.middle) + ([_quote(tail)] if tail else [])
         return " + ".join(parts)
 
-    def conjunction(self, head: str | None = None, tail: str | None = None, expand: Expand | None = None) -> str:
-        """For ``fts_cjk``: the tokens anywhere in the text (it has no positions)."""
-        middle = [_starting_with(t[1:-2], expand) if t.endswith('"*') else t for t in self.middle_folded]
-        parts = ([_quote(head)] if head else []) + middle + ([_quote(tail)] if tail else [])
-        return " AND ".join(parts)
+    def terms(self, head: str | None = None, tail: str | None = None) -> list[str]:
+        """For the CJK postings: the terms a text must hold anywhere (they have no positions)."""
+        return ([head] if head else []) + list(self.middle_terms) + ([tail] if tail else [])
 
 
 def substring_phrase(query: str) -> SubstringPhrase:
@@ -471,13 +403,12 @@ def substring_phrase(query: str) -> SubstringPhrase:
         text = m.group()
         if m.lastgroup == "cjk":
             if len(text) == 1:
-                tokens = [_quote(text) + ("*" if at_end else "")]
+                middle.append(_quote(text) + ("*" if at_end else ""))
+                folded.append(text)
             else:
-                tokens = [_quote(text[i : i + 2]) for i in range(len(text) - 1)]
-                if not at_end:
-                    tokens.append(_quote(text[-1]))
-            middle += tokens
-            folded += tokens
+                grams = [text[i : i + 2] for i in range(len(text) - 1)]
+                middle += [_quote(g) for g in grams] + ([] if at_end else [_quote(text[-1])])
+                folded += grams
         elif at_start and at_end:
             return SubstringPhrase(fold(text), (), None, whole=True)
         elif at_start:
@@ -486,8 +417,8 @@ def substring_phrase(query: str) -> SubstringPhrase:
             tail = fold(text)
         else:
             middle.append(_quote(text))
-            folded.append(_quote(fold(text)))
-    return SubstringPhrase(head, tuple(middle), tail, middle_folded=tuple(folded))
+            folded.append(fold(text))
+    return SubstringPhrase(head, tuple(middle), tail, middle_terms=tuple(folded))
 
 
 # ---------------------------------------------------------------- checking candidates in SQL
@@ -503,10 +434,10 @@ def cjk_runs(query: str) -> list[str]:
 def runs_sql(side: str, runs: list[str]) -> tuple[str, list[str]] | None:
     """An SQL condition on the text ``side`` (an expression) that holds exactly
     where ``exact_regex`` finds every run, for texts without ``CHECK_TOKEN``:
-    a C-speed check of the candidates of the position-less CJK table, whose
-    rows would otherwise each be fetched into Python (measured at a million
-    pairs: 3,000 candidates took 90 ms that way). None if a run holds a
-    character that folding changes."""
+    a C-speed check of the candidates of the position-less CJK postings,
+    whose rows would otherwise each be fetched into Python (measured at a
+    million pairs: 3,000 candidates took 90 ms that way). None if a run
+    holds a character that folding changes."""
     if not runs or any(fold(r) != r for r in runs):
         return None
     return " AND ".join([f"instr({side}, ?) > 0"] * len(runs)), list(runs)
