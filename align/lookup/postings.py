@@ -13,8 +13,9 @@ Why not FTS5: its term hashing of some 70 million bigram occurrences cost
 terms are integers computed over code points (a BMP CJK character is its
 rank among the CJK characters, a bigram the pair of ranks), the (term,
 rowid) pairs packed in one uint64 and sorted per chunk (``np.sort``), and
-the chunks' sorted runs merged term range by term range, so memory stays
-bounded by the chunk and range sizes, not the corpus.
+the chunks' sorted runs merged term range by term range. The sorting memory
+is bounded by the chunk and range sizes; the runs wait in memory at 4 bytes
+per distinct (term, side) pair (some 50 million, 200 MB, at a million pairs).
 
 Table ``cjk_postings(term TEXT PRIMARY KEY, ids BLOB)``: one row per term;
 ``ids`` is a byte giving the width w (1, 2 or 4) of the gaps, the first
