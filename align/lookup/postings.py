@@ -15,7 +15,7 @@ rank among the CJK characters, a bigram the pair of ranks), the (term,
 rowid) pairs packed in one uint64 and sorted per chunk (``np.sort``), and
 the chunks' sorted runs merged term range by term range. The sorting memory
 is bounded by the chunk and range sizes; the runs wait in memory at 4 bytes
-per distinct (term, side) pair (some 50 million, 200 MB, at a million pairs).
+per distinct (term, side) pair (some 60 million, 240 MB, at a million pairs).
 
 Table ``cjk_postings(term TEXT PRIMARY KEY, ids BLOB)``: one row per term;
 ``ids`` is a byte giving the width w (1, 2 or 4) of the gaps, the first
