@@ -693,6 +693,26 @@ def _skip_lengths(lens: np.ndarray) -> np.ndarray:
 
 def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreContext:
     """Neighbour statistics within the band, where the real competitors are."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    # The word-overlap tables (sorts and binary searches, mostly outside the GIL)
+    # are built on a second thread while this one does the matrix products, on
+    # one BLAS thread: two cores, two threads.
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(1) as pool:
+        tables = pool.submit(_overlap_tables, ev, band)
+        ctx = _score_context(ev, band, k, max_side)
+        ctx.pair_table, ctx.half_table = tables.result()
+    return ctx
+
+
+def _overlap_tables(ev: Evidence, band: Band) -> tuple[PairTable | None, PairTable | None]:
+    pair = PairTable.build(ev.pair_fn, band, ev.n, ev.m, margin=FRAME) if ev.pair_fn is not None and ev.n and ev.m else None
+    return pair, _half_table(ev, band)
+
+
+def _score_context(ev: Evidence, band: Band, k: int, max_side: int) -> ScoreContext:
     n, m = ev.n, ev.m
     src_hub = np.zeros(n, dtype=np.float32)
     src_best = np.zeros(n, dtype=np.float32)
@@ -744,8 +764,6 @@ def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreC
         tgt_inside=tgt_marks[1],
         src_skip=_skip_lengths(ev.src_lens),
         tgt_skip=_skip_lengths(ev.tgt_lens),
-        pair_table=PairTable.build(ev.pair_fn, band, n, m, margin=FRAME) if ev.pair_fn is not None and n and m else None,
-        half_table=_half_table(ev, band),
         dots={(ks, kt): BandMatrix.build(sa, ta, band, pad=max_side + 2, margin=FRAME)
               for ks, sa in enumerate(src_atoms) for kt, ta in enumerate(tgt_atoms)},
         src_norms=span_norms(src_atoms, max_side),
