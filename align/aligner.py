@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .model import Alignment, Bead
-from .pairfeatures import MARKS
+from .pairfeatures import MARKS, STRAY
 
 NEG = -1e9
 WEIGHTS_FILE = Path(__file__).with_name("weights.json")
@@ -83,6 +83,9 @@ class Evidence:
     # (``gloss``, Chinese only): a second view of that side, compared with the other
     src_gloss: np.ndarray | None = None
     tgt_gloss: np.ndarray | None = None
+    # (n, len(STRAY)) per-sentence evidence of having no counterpart (``pairfeatures.stray_features``)
+    src_stray: np.ndarray | None = None
+    tgt_stray: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -113,7 +116,7 @@ _GAIN, _QSTATE, _WEAK, _MARKS = 8, 9, 10, 11
 HINGES = (("cos", 0.3), ("cos", 0.5), ("cos", 0.7), ("margin", 0.15), ("local", 0.1), ("lex", 0.3), ("gloss", 0.4), ("gloss", 0.6))
 FEATURES = BASE_FEATURES + [f"{name}>{knot}" for name, knot in HINGES] + ["len_abs"]
 # features whose weight may differ by bead type (a 1-3 bead's cosine means less)
-TYPED_FEATURES = frozenset({"cos"})
+TYPED_FEATURES = frozenset({"cos", "weakest"})
 
 
 def type_name(a: int, b: int) -> str:
@@ -163,7 +166,6 @@ def _prior_weights() -> dict[str, float]:
     w[type_name(0, 1)] = -0.1
     w[type_name(1, 0)] = -0.1
     w["skip_best"] = -1.0
-    w["skip_len"] = 0.0
     return w
 
 
@@ -655,8 +657,8 @@ class ScoreContext:
     tgt_marks: np.ndarray | None = None
     src_inside: np.ndarray | None = None  # (n+1,): 1 when the text is inside a quotation after i sentences
     tgt_inside: np.ndarray | None = None
-    src_skip: np.ndarray | None = None  # (n,) log length of each sentence against the document's median
-    tgt_skip: np.ndarray | None = None
+    src_skipf: np.ndarray | None = None  # (n, len(SKIP_FEATURES)): what a bead leaving the sentence unaligned scores
+    tgt_skipf: np.ndarray | None = None
     dots: dict = field(default_factory=dict)
     gloss_dots: dict = field(default_factory=dict)  # like ``dots`` with one side's gloss vectors (single atoms)
     gloss_norms: dict = field(default_factory=dict)
@@ -689,6 +691,30 @@ def _skip_lengths(lens: np.ndarray) -> np.ndarray:
     """How long a sentence is for its document: a long one is rarely left untranslated."""
     x = np.log1p(np.asarray(lens, dtype=np.float64))
     return (x - (np.median(x) if len(x) else 0.0)).astype(np.float32)
+
+
+# Features of a bead that leaves one sentence unaligned: its best similarity to anything
+# in the band, absolute and against the document's median; the same for its neighbours
+# (unaligned sentences come in runs: a caption block, an untranslated passage); its
+# length (``_skip_lengths``); and its ``pairfeatures.STRAY`` evidence.
+SKIP_FEATURES = ("skip_best", "skip_rel", "skip_nb", "skip_len") + tuple(f"skip_{k}" for k in STRAY)
+
+
+def skip_table(best: np.ndarray, lens: np.ndarray, stray: np.ndarray | None) -> np.ndarray:
+    """(n, len(SKIP_FEATURES)) for one side's sentences."""
+    n = len(best)
+    out = np.zeros((n, len(SKIP_FEATURES)), dtype=np.float32)
+    if not n:
+        return out
+    mid = float(np.median(best))
+    out[:, 0] = best
+    out[:, 1] = best - mid
+    padded = np.concatenate([[mid], best, [mid]])
+    out[:, 2] = 0.5 * (padded[:-2] + padded[2:]) - mid
+    out[:, 3] = _skip_lengths(lens)
+    if stray is not None and len(stray) == n:
+        out[:, 4:] = stray
+    return out
 
 
 def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreContext:
@@ -762,8 +788,8 @@ def _score_context(ev: Evidence, band: Band, k: int, max_side: int) -> ScoreCont
         tgt_marks=tgt_marks[0],
         src_inside=src_marks[1],
         tgt_inside=tgt_marks[1],
-        src_skip=_skip_lengths(ev.src_lens),
-        tgt_skip=_skip_lengths(ev.tgt_lens),
+        src_skipf=skip_table(src_best, ev.src_lens, ev.src_stray),
+        tgt_skipf=skip_table(tgt_best, ev.tgt_lens, ev.tgt_stray),
         dots={(ks, kt): BandMatrix.build(sa, ta, band, pad=max_side + 2, margin=FRAME)
               for ks, sa in enumerate(src_atoms) for kt, ta in enumerate(tgt_atoms)},
         src_norms=span_norms(src_atoms, max_side),
@@ -813,9 +839,12 @@ def bead_score_vector(w: dict[str, float], a: int, b: int) -> tuple[np.ndarray, 
 
 
 def skip_features(a: int, b: int, ctx: ScoreContext, idx: int) -> dict[str, float]:
-    best = float(ctx.src_best[idx] if a == 1 else ctx.tgt_best[idx])
-    size = float(ctx.src_skip[idx] if a == 1 else ctx.tgt_skip[idx])
-    return {type_name(a, b): 1.0, "skip_best": best, "skip_len": size}
+    row = ctx.src_skipf[idx] if a == 1 else ctx.tgt_skipf[idx]
+    return {type_name(a, b): 1.0, **{k: float(v) for k, v in zip(SKIP_FEATURES, row)}}
+
+
+def skip_weights(w: dict[str, float]) -> np.ndarray:
+    return np.array([w.get(k, 0.0) for k in SKIP_FEATURES], dtype=np.float32)
 
 
 def bead_feature_dict(ev: Evidence, ctx: ScoreContext, a: int, b: int, i: int, j: int) -> dict[str, float]:
@@ -838,7 +867,7 @@ def _feature_dict(a: int, b: int, f: np.ndarray) -> dict[str, float]:
 
 
 # columns of ``path_features`` after FEATURES: what a skip bead has instead
-SKIP_COLUMNS = ("skip_best", "skip_len")
+SKIP_COLUMNS = SKIP_FEATURES
 
 
 def path_features(ev: Evidence, ctx: ScoreContext, path: Sequence[tuple[int, int]]
@@ -855,10 +884,10 @@ def path_features(ev: Evidence, ctx: ScoreContext, path: Sequence[tuple[int, int
             rows[sel, :len(FEATURES)] = bead_features(ev, ta, tb, i[sel], j[sel], ctx)
         elif ta:
             idx = i[sel] - 1
-            rows[sel, len(FEATURES):] = np.stack([ctx.src_best[idx], ctx.src_skip[idx]], axis=1)
+            rows[sel, len(FEATURES):] = ctx.src_skipf[idx]
         else:
             idx = j[sel] - 1
-            rows[sel, len(FEATURES):] = np.stack([ctx.tgt_best[idx], ctx.tgt_skip[idx]], axis=1)
+            rows[sel, len(FEATURES):] = ctx.tgt_skipf[idx]
     return a, b, rows
 
 
@@ -1109,7 +1138,7 @@ def _one_block(band: Band, ctx: ScoreContext, types: Sequence[tuple[int, int]], 
             continue
         ok = grid.ok(a, b)
         if b == 0:
-            f = np.broadcast_to(np.stack([grid.row(ctx.src_best, 1), grid.row(ctx.src_skip, 1)], axis=-1), ok.shape + (2,))
+            f = np.broadcast_to(grid.row(ctx.src_skipf, 1), ok.shape + (len(SKIP_FEATURES),))
         else:
             f = grid.features(a, b)
         yield r0, (a, b), f, ok
@@ -1131,7 +1160,7 @@ def cell_features(ev: Evidence, band: Band, ctx: ScoreContext, types: Sequence[t
 
 def _type_score(a: int, b: int, f: np.ndarray, ok: np.ndarray, w: dict[str, float]) -> np.ndarray:
     if b == 0:
-        sc = w.get(type_name(1, 0), 0.0) + w.get("skip_best", 0.0) * f[..., 0] + w.get("skip_len", 0.0) * f[..., 1]
+        sc = f @ skip_weights(w) + w.get(type_name(1, 0), 0.0)
     else:
         wf, bias = bead_score_vector(w, a, b)
         sc = f @ wf + bias
@@ -1197,10 +1226,9 @@ def decode(band: Band, scores: tuple[list[tuple[int, int]], np.ndarray], ctx: Sc
     D = np.full((n + 1) * width, NEG, dtype=np.float64)
     gap = np.zeros((n + 1, width), dtype=bool)
     w01 = w.get(type_name(0, 1), 0.0)
-    w_best = w.get("skip_best", 0.0)
-    w_len = w.get("skip_len", 0.0)
-    tgt_best = ctx.tgt_best if len(ctx.tgt_best) else np.zeros(1, dtype=np.float32)
-    tgt_skip = ctx.tgt_skip if ctx.tgt_skip is not None and len(ctx.tgt_skip) else np.zeros(len(tgt_best), dtype=np.float32)
+    w_run = w.get("run01", 0.0)  # unaligned target sentences come in runs (a caption block, a passage left out)
+    # what leaving each target sentence unaligned costs, bias aside
+    tgt_cost = ctx.tgt_skipf @ skip_weights(w) if ctx.tgt_skipf is not None and len(ctx.tgt_skipf) else np.zeros(max(m, 1), dtype=np.float32)
     block = 256
     for r0 in range(0, n + 1, block):
         # everything that does not depend on D, for a block of rows at once; columns
@@ -1216,11 +1244,11 @@ def decode(band: Band, scores: tuple[list[tuple[int, int]], np.ndarray], ctx: Sc
         outside = cols >= hi[rows][:, None]
         if with_gaps:
             # D[j] = max(best[j], D[j-1] + skip(j-1)): prefix max in closed form
-            prev_col = np.clip(cols - 1, 0, len(tgt_best) - 1)
-            skips = w01 + w_best * tgt_best[prev_col] + w_len * tgt_skip[prev_col]
+            prev_col = np.clip(cols - 1, 0, len(tgt_cost) - 1)
+            skips = w01 + tgt_cost[prev_col].astype(np.float64)
             if gap_extra is not None:
                 skips = skips + gap_extra[prev_col]
-            skips = np.where((cols >= 1) & ~outside, skips, NEG)
+            skips = np.where((cols >= 1) & ~outside, skips + w_run, NEG)
             csum = np.zeros(skips.shape, dtype=np.float64)
             np.cumsum(skips[:, 1:], axis=1, out=csum[:, 1:])
         for r, i in enumerate(rows):
@@ -1230,8 +1258,10 @@ def decode(band: Band, scores: tuple[list[tuple[int, int]], np.ndarray], ctx: Sc
             if i == 0:
                 best[0] = 0.0
             if with_gaps:
+                # a run of 0-1 beads from column k < j: every skip but the first earns ``run01``
                 c = csum[r]
-                total = np.maximum.accumulate(best - c) + c
+                total = np.full(wb, NEG, dtype=np.float64)
+                total[1:] = np.maximum.accumulate(best - c)[:-1] + c[1:] - w_run
                 use_gap = total > best + 1e-9
                 np.copyto(best, total, where=use_gap)
                 gap[i, :wb] = use_gap

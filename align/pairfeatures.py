@@ -341,3 +341,84 @@ def pair_scorer(src_texts: Sequence[str], tgt_texts: Sequence[str], src_lang: st
         sides = side_evidence(src_texts, src_lang, tgt_lang), side_evidence(tgt_texts, tgt_lang, src_lang)
     # coverage is measured on the English side, whatever the direction
     return PairScorer(*sides, en_is_tgt=not (src_lang == "en" and tgt_lang == "zh"))
+
+
+# ------------------------------------------------------- unmatched sentences ---
+
+# Per-sentence evidence that a sentence has no counterpart on the other side,
+# whatever the language pair: OCR debris and page furniture (few letters, no
+# real word), bracketed asides (captions, translator credits), and text left in
+# the other language (an advertisement kept untranslated, English inside a
+# Chinese file), whose words the other document uses and this one does not.
+STRAY = ("debris", "nonletter", "bracketed", "foreign")
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af"
+# a word: one CJK character (a CJK run is a clause, not a word) or a run of other letters;
+# \x01 separates sentences in a document's joined text
+_WORD = re.compile(f"[{_CJK_CHARS}]|[^\\W\\d_{_CJK_CHARS}]+|\x01")
+_BRACKETED = re.compile(r"^\s*[(\[（【].*[)\]）】]\s*[.。]?\s*$")
+
+
+def _doc_words(texts: Sequence[str], index: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(word ids, their sentence, their length) over a document, from one pass of
+    the word pattern over its joined lower-cased text (``index``: word -> id, extended)."""
+    joined = "\x01".join(texts)
+    if joined.count("\x01") > max(len(texts) - 1, 0):  # the separator inside a text
+        joined = "\x01".join(t.replace("\x01", " ") for t in texts)
+    words = _WORD.findall(joined.lower())
+    ids = np.fromiter((index.setdefault(w, len(index)) for w in words), dtype=np.int64, count=len(words))
+    sep = index.setdefault("\x01", len(index))
+    cut = ids == sep
+    sent = np.cumsum(cut)
+    keep = ~cut
+    lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    return ids[keep], sent[keep], lens[keep]
+
+
+def stray_pair(src: Sequence[str], tgt: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``stray_features`` of both sides, each document read once."""
+    index: dict = {"\x01": 0}
+    words = _doc_words(src, index), _doc_words(tgt, index)
+    cjk = re.compile(f"[{_CJK_CHARS}]")
+    is_cjk = np.fromiter((cjk.match(w) is not None for w in index), dtype=bool, count=len(index))
+    return _stray(src, words[0], words[1], is_cjk), _stray(tgt, words[1], words[0], is_cjk)
+
+
+def stray_features(texts: Sequence[str], other_texts: Sequence[str]) -> np.ndarray:
+    """(n, len(STRAY)) per sentence of ``texts``: 1 when it has no word of three
+    letters or a CJK character (debris); its share of non-letter characters; 1
+    when it is wholly inside brackets; and how much likelier its words are in the
+    other document than in the rest of its own (mean log ratio of their smoothed
+    frequencies, above 0 only, clipped at 5: text in the other language, whose
+    function words the other document is full of)."""
+    return stray_pair(texts, other_texts)[0]
+
+
+def _stray(texts: Sequence[str], own: tuple, other: tuple, is_cjk: np.ndarray) -> np.ndarray:
+    v = len(is_cjk)
+    n = len(texts)
+    out = np.zeros((n, len(STRAY)), dtype=np.float32)
+    if not n:
+        return out
+    ids, sent, lens = own
+    sizes = np.bincount(sent, minlength=n)
+    solid = np.fromiter((len(t) - t.count(" ") for t in texts), dtype=np.float64, count=n)
+    letters = np.bincount(sent, weights=lens, minlength=n)
+    out[:, 1] = np.where(solid > 0, 1.0 - np.minimum(letters / np.maximum(solid, 1.0), 1.0), 0.0)
+    out[:, 2] = np.fromiter((t.lstrip()[:1] in "([（【" and _BRACKETED.match(t) is not None for t in texts),
+                            dtype=bool, count=n)
+    # CJK characters are words of one letter: only other words need three
+    real = (lens >= 3) | is_cjk[ids]
+    out[:, 0] = np.bincount(sent, weights=real, minlength=n) == 0
+    if not len(ids):
+        return out
+    c_own = np.bincount(ids, minlength=v).astype(np.float64)
+    c_other = np.bincount(other[0], minlength=v).astype(np.float64)
+    # the sentence's own words do not count as support for it (leave it out)
+    uniq, self_count = np.unique(sent * v + ids, return_counts=True)
+    w, r = uniq % v, uniq // v
+    # smoothing in proportion to each document's size: a word neither uses scores 0
+    n_own, n_other = max(float(c_own.sum()), 1.0), max(float(c_other.sum()), 1.0)
+    ratio = np.log((c_other[w] + n_other / 2000) / n_other) - np.log((c_own[w] - self_count + n_own / 2000) / n_own)
+    score = np.bincount(r, weights=ratio * self_count, minlength=n) / np.maximum(sizes, 1)
+    out[:, 3] = np.clip(score, 0.0, 5.0)
+    return out

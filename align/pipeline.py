@@ -18,7 +18,7 @@ import numpy as np
 from . import aligner
 from .embed import Encoder, get_encoder
 from .model import AlignError, Document, PairResult, Segment
-from .pairfeatures import PairScorer, SideEvidence, sentence_marks, side_evidence
+from .pairfeatures import PairScorer, SideEvidence, sentence_marks, side_evidence, stray_pair
 from .read import read_document
 from .segment import segment, segment_lines
 
@@ -189,6 +189,7 @@ def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.
         return np.array([k == 0 or segs[k].paragraph != segs[k - 1].paragraph for k in range(len(segs))], dtype=np.int64)
 
     src_side, tgt_side = sides or text_evidence(src, tgt, src_lang, tgt_lang)
+    stray = stray_pair([s.text for s in src], [t.text for t in tgt])
     return aligner.Evidence(
         src_vecs=src_vecs,
         tgt_vecs=tgt_vecs,
@@ -202,6 +203,8 @@ def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.
         tgt_pairs=tgt_pairs,
         src_gloss=src_gloss,
         tgt_gloss=tgt_gloss,
+        src_stray=stray[0],
+        tgt_stray=stray[1],
     )
 
 

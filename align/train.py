@@ -117,7 +117,7 @@ class Layout:
         for a, b in types:
             if a and b:
                 names += [f"{A.type_name(a, b)}:{f}" for f in A.FEATURES if f in A.TYPED_FEATURES]
-        names += [A.type_name(a, b) for a, b in types] + ["skip_best", "skip_len"]
+        names += [A.type_name(a, b) for a, b in types] + list(A.SKIP_FEATURES) + ["run01"]
         return cls(names, {k: n for n, k in enumerate(names)}, types)
 
     def vector(self, w: dict[str, float]) -> np.ndarray:
@@ -134,20 +134,22 @@ def path_vector(lay: Layout, path: Sequence[tuple[int, int]], band: A.Band, ctx:
     ab = pts[1:] - pts[:-1]
     ends = pts[1:]
     nf = len(A.FEATURES)
+    gap = (ab[:, 0] == 0) & (ab[:, 1] == 1)
+    out[lay.index["run01"]] = float(np.sum(gap[1:] & gap[:-1]))
     for a, b in lay.types:
         sel = (ab[:, 0] == a) & (ab[:, 1] == b)
         if not sel.any():
             continue
         i, j = ends[sel, 0], ends[sel, 1]
         if a == 0:
-            rows = np.stack([ctx.tgt_best[j - 1], ctx.tgt_skip[j - 1]], axis=1)
+            rows = ctx.tgt_skipf[j - 1]
         else:
             rows = cf.feats[(a, b)][i, j - band.lo[i]]
         total = rows.sum(axis=0, dtype=np.float64)
         out[lay.index[A.type_name(a, b)]] += sel.sum()
         if a == 0 or b == 0:
-            out[lay.index["skip_best"]] += total[0]
-            out[lay.index["skip_len"]] += total[1]
+            for q, k in enumerate(A.SKIP_FEATURES):
+                out[lay.index[k]] += total[q]
             continue
         out[:nf] += total
         for f in A.TYPED_FEATURES:
@@ -191,7 +193,7 @@ def oracle_path(gold: Sequence[BeadPair], band: A.Band, ctx: A.ScoreContext, val
     cells, gaps = gold_cells(gold, band, types, n, m)
     S = np.where(np.stack([valid[t] for t in types], axis=1), cells * 1.01 - 0.01, A.NEG).astype(np.float32)
     w = {A.type_name(0, 1): -0.01}
-    ctx0 = A.ScoreContext(**{**ctx.__dict__, "tgt_best": np.zeros(m, dtype=np.float32), "tgt_skip": None})
+    ctx0 = A.ScoreContext(**{**ctx.__dict__, "tgt_best": np.zeros(m, dtype=np.float32), "tgt_skipf": None})
     return A.decode(band, (types, S), ctx0, w, n, m, True, gaps * 1.01)
 
 

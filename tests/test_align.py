@@ -188,7 +188,7 @@ def test_band_features_equal_the_per_bead_features():
         ii, kk = np.nonzero(ok)
         jj = band.lo[ii] + kk
         if b == 0:
-            expected = np.stack([ctx.src_best[ii - 1], ctx.src_skip[ii - 1]], axis=1)
+            expected = ctx.src_skipf[ii - 1]
         else:
             expected = A.bead_features(ev, a, b, ii, jj, ctx)
             exercised |= (expected != 0).any(axis=0)
@@ -356,3 +356,60 @@ def test_text_evidence_from_a_forked_child_equals_the_inline_one(monkeypatch):
         assert a.bags.sets() == b.bags.sets() and all(x.sets() == y.sets() for x, y in zip(a.halves, b.halves))
         assert a.nums == b.nums and np.array_equal(a.marks, b.marks) and a.glosses == b.glosses
     assert forked[0].glosses and forked[1].glosses is None
+
+
+def _bench_lines(*parts: str) -> list[str]:
+    path = SHARED.joinpath("bench", *parts)
+    if not path.exists():
+        pytest.skip(f"{path} not found: the shared benchmark data is absent")
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def test_stray_features_flag_debris_and_untranslated_text_in_textberg():
+    from align.pairfeatures import STRAY, stray_pair
+
+    de, fr = _bench_lines("textberg-de-fr", "de", "001"), _bench_lines("textberg-de-fr", "fr", "001")
+    _, f = stray_pair(de, fr)
+    debris, foreign = f[:, STRAY.index("debris")], f[:, STRAY.index("foreign")]
+    # OCR debris the gold leaves unaligned: '■ iv V V .', 'V', 'Vv'
+    assert debris[[51, 52, 54]].all() and debris.mean() < 0.1
+    # a German advertisement left inside the French text: its words are the German document's
+    ad = [103, 104, 107, 108, 110]
+    assert (foreign[ad] > 0.5).all()
+    assert np.median(foreign) == 0.0 and (foreign > 0.5).sum() < 15
+
+
+def test_stray_features_find_english_left_in_a_chinese_text():
+    from align.pairfeatures import STRAY, stray_pair
+
+    src = SHARED / "bench" / "mac-dev" / "src"
+    if not src.is_dir():
+        pytest.skip(f"{src} not found: the shared benchmark data is absent")
+    name = sorted(p.name for p in src.iterdir())[0]
+    zh, en = _bench_lines("mac-dev", "src", name), _bench_lines("mac-dev", "tgt", name)
+    zh_f, en_f = stray_pair(zh + [en[len(en) // 2]], en)
+    k = STRAY.index("foreign")
+    assert zh_f[-1, k] > 1.0  # the English sentence pasted into the Chinese file
+    assert zh_f[:-1, k].max() < 0.5 and en_f[:, k].max() < 0.5
+
+
+def test_a_run_bonus_makes_unaligned_target_runs_cheaper():
+    """``run01`` rewards each 0-1 bead after another: with it, a block of target
+    sentences with no counterpart is left out as a whole rather than partly absorbed."""
+    rng = np.random.default_rng(3)
+    n, extra = 6, 4
+    src = rng.normal(size=(n, 16)).astype(np.float32)
+    tgt = np.concatenate([src[:3], rng.normal(size=(extra, 16)).astype(np.float32), src[3:]])
+    tgt[3] = 0.55 * tgt[3] + 0.45 * src[2]  # the block's first sentence half resembles the one before it
+    norm = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)  # noqa: E731
+    ev = A.Evidence(norm(src), norm(tgt), np.full(n, 40.0), np.full(n + extra, 40.0))
+    cfg = A.AlignConfig()
+    band = A.coarse_band(ev, cfg)
+    ctx = A.score_context(ev, band, cfg.neighbours, cfg.max_side)
+    w = {"cos": 4.0, "t01": -1.2, "t10": -1.2, **{A.type_name(a, b): 2.0 - a - b for a, b in cfg.bead_types() if a and b}}
+    w["t12"] = -0.3  # cheap enough to pull a block sentence into its neighbour's bead
+    plain = A.decode_evidence(ev, band, ctx, w, cfg.bead_types())
+    runs = A.decode_evidence(ev, band, ctx, {**w, "run01": 1.0}, cfg.bead_types())
+    skipped = lambda path: [j0 for (i0, j0), (i1, j1) in zip(path, path[1:]) if i1 == i0]  # noqa: E731
+    assert skipped(plain) == [4, 5]  # the block's last sentence joins the next bead
+    assert skipped(runs) == [4, 5, 6]
