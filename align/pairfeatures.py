@@ -365,12 +365,13 @@ def _doc_words(texts: Sequence[str], index: dict) -> tuple[np.ndarray, np.ndarra
     if joined.count("\x01") > max(len(texts) - 1, 0):  # the separator inside a text
         joined = "\x01".join(t.replace("\x01", " ") for t in texts)
     words = _WORD.findall(joined.lower())
-    ids = np.fromiter((index.setdefault(w, len(index)) for w in words), dtype=np.int64, count=len(words))
-    sep = index.setdefault("\x01", len(index))
-    cut = ids == sep
+    for w in dict.fromkeys(words):  # new words get ids; the loops over every word stay in C
+        index.setdefault(w, len(index))
+    ids = np.fromiter(map(index.__getitem__, words), dtype=np.int64, count=len(words))
+    cut = ids == index.setdefault("\x01", len(index))
     sent = np.cumsum(cut)
     keep = ~cut
-    lens = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    lens = np.fromiter(map(len, index), dtype=np.int64, count=len(index))[ids]
     return ids[keep], sent[keep], lens[keep]
 
 
