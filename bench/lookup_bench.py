@@ -14,7 +14,7 @@ not meaningful, but the approximate (coarse + re-rank) search is compared
 with an exact scan of the same vectors for its recall.
 
 Indexing is reported as wall time and as CPU seconds by step in each of the
-build's threads (the main one, the vectors' and the CJK postings'): on a
+build's threads (the main one, the vectors', the CJK postings' and fts_other's): on a
 shared machine the wall time says more about the other processes than about
 the index, and the CPU figures bound what two free cores would do. With --workdir the JSONL
 files are kept and reused by later runs of the same size.
@@ -553,14 +553,14 @@ def build(args, beads, work: Path, db: Path, encoder) -> None:
         own = stats.seconds - encoder.seconds
         print(f"  without the stand-in encoder's own {encoder.seconds:.1f} s (real vectors come from the embedding cache or a model):"
               f" {own:.1f} s = {stats.beads / own:,.0f} pairs/s")
-    cpu_keys = [k for k in t if k.startswith(("cpu_", "vectors_thread_", "postings_thread_")) or k == "batches"]
+    cpu_keys = [k for k in t if k.startswith(("cpu_", "vectors_thread_", "postings_thread_", "fts_thread_")) or k == "batches"]
     print("  wall time by phase: " + ", ".join(f"{k} {v:.1f} s" for k, v in t.items() if k not in cpu_keys))
-    totals = ("cpu_this_process", "cpu_vectors_thread", "cpu_postings_thread")
-    vec_cpu, post_cpu = t.get("cpu_vectors_thread", 0.0), t.get("cpu_postings_thread", 0.0)
+    totals = ("cpu_this_process", "cpu_vectors_thread", "cpu_postings_thread", "cpu_fts_thread")
+    vec_cpu, post_cpu, fts_cpu = t.get("cpu_vectors_thread", 0.0), t.get("cpu_postings_thread", 0.0), t.get("cpu_fts_thread", 0.0)
     process_cpu = t.get("cpu_this_process", 0.0)
     if encoder is not None:
         process_cpu -= encoder.cpu_seconds
-    main_cpu = process_cpu - vec_cpu - post_cpu
+    main_cpu = process_cpu - vec_cpu - post_cpu - fts_cpu
     if encoder is not None:  # the step's own CPU: handing the vectors over
         t = {**t, "cpu_vectors": t.get("cpu_vectors", 0.0) - encoder.cpu_seconds}
     steps = ", ".join(f"{k[4:]} {t[k]:.1f}" for k in cpu_keys if k.startswith("cpu_") and k not in totals)
@@ -572,8 +572,9 @@ def build(args, beads, work: Path, db: Path, encoder) -> None:
     print(f"  CPU s, this process: {process_cpu:.1f}{without}: main thread {main_cpu:.1f} ({steps};"
           " the rest: findings, committing)"
           + (f", vectors thread {thread(vec_cpu, 'vectors_thread_cpu_')}" if vec_cpu else "")
-          + (f", postings thread {thread(post_cpu, 'postings_thread_cpu_')}" if post_cpu else ""))
-    bound = max(main_cpu, vec_cpu, post_cpu, (main_cpu + vec_cpu + post_cpu) / 2)
+          + (f", postings thread {thread(post_cpu, 'postings_thread_cpu_')}" if post_cpu else "")
+          + (f", fts thread {thread(fts_cpu, 'fts_thread_cpu_')}" if fts_cpu else ""))
+    bound = max(main_cpu, vec_cpu, post_cpu, fts_cpu, (main_cpu + vec_cpu + post_cpu + fts_cpu) / 2)
     if bound:
         print(f"  -> at best {stats.beads / bound:,.0f} pairs/s on two free cores (the busiest thread's CPU, or half the total)")
     print("  files: " + ", ".join(f"{k} {v / 2**20:,.0f} MB" for k, v in sorted(sizes.items())))

@@ -966,3 +966,63 @@ def test_an_error_on_the_postings_thread_reaches_the_builder(tmp_path):
             sink.put([(1 << 33) + k], ["中文"])
     sink.abort()
     assert not (tmp_path / "postings.db").exists()
+
+
+def _fts_state(db: Path) -> tuple[set, list]:
+    con = sqlite3.connect(db)
+    try:
+        con.execute("INSERT INTO fts_other(fts_other) VALUES ('integrity-check')")  # raises on a damaged FTS5 index
+        vocab = {t for (t,) in con.execute("SELECT term FROM vocab")}
+        con.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, fts_other, 'instance')")
+        postings = list(con.execute("SELECT term, doc, offset FROM temp.v ORDER BY term, doc, offset"))
+    finally:
+        con.close()
+    return vocab, postings
+
+
+def test_fts_thread_builds_the_same_table_as_the_builder(tmp_path):
+    """Big inputs get ``fts_other`` made on a thread, in a file of its own
+    whose shadow tables are copied in: the copy passes FTS5's integrity check
+    and holds the same words, positions and vocabulary as the inline build,
+    also for batches with empty sides (rowids not evenly spaced), a NUL in a
+    text and an English side with quotes and backslashes (JSON escapes)."""
+    recs = [
+        {"bead": 0, "zh": "中俄关系", "en": "Relations between \"China\" and Russia\\", "zh_spans": [[0, 4]], "en_spans": [[0, 5]]},
+        {"bead": 1, "zh": "合作", "en": "", "zh_spans": [[4, 6]], "en_spans": None},
+        {"bead": 2, "zh": "", "en": "a lone side\u0000after the NUL", "zh_spans": None, "en_spans": [[5, 9]]},
+        *({"bead": 3 + k, "zh": f"第{k}条", "en": f"Article {k} of the Treaty, café {k * 7}", "zh_spans": [[k, k + 1]],
+           "en_spans": [[k, k + 1]]} for k in range(40)),
+    ]
+    src = write_jsonl(tmp_path / "fts.jsonl", recs)
+    inline, threaded = tmp_path / "inline.db", tmp_path / "threaded.db"
+    build_index([src], inline, vectors=False, parallel=False, batch=3)
+    stats = build_index([src], threaded, vectors=False, parallel=True, batch=3)
+    assert stats.timings["cpu_fts_thread"] > 0
+    assert not list(tmp_path.glob(".*.tmp"))  # the thread's file was copied in and removed
+    vocab, postings = _fts_state(threaded)
+    assert (vocab, postings) == _fts_state(inline)
+    assert {"after", "cafe", "treaty", "relations"} <= vocab and len(postings) > 250
+    for q, mode in (("after the NUL", "exact"), ("Treaty", "word"), ("cafe 21", "word"), ("China", "word"), ("合作", "word")):
+        assert search(threaded, q, mode=mode, limit=100) == search(inline, q, mode=mode, limit=100), q
+    assert beads_of(search(threaded, "after the NUL", mode="exact")) == [2]
+
+
+def test_an_error_on_the_fts_thread_reaches_the_user(tmp_path, monkeypatch):
+    """A failing insert on the fts thread stops the build with a one-line
+    error; the old index stays and no temp file is left."""
+    from align.lookup import _writer
+
+    src = write_jsonl(tmp_path / "doc.jsonl", [{"bead": k, "zh": f"第{k}条", "en": f"Article {k}", "zh_spans": [[0, 1]],
+                                                "en_spans": [[0, 1]]} for k in range(30)])
+    db = tmp_path / "index.db"
+    build_index([src], db, vectors=False, parallel=True)
+    before = db.read_bytes()
+
+    def broken(self, con, rowids, texts):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(_writer.FtsSink, "_insert", broken)
+    with pytest.raises(AlignError, match=r"index\.db: building the index failed: disk I/O error"):
+        build_index([src], db, vectors=False, parallel=True, batch=2)
+    assert db.read_bytes() == before
+    assert not list(tmp_path.glob(".*.tmp"))

@@ -31,7 +31,7 @@ import numpy as np
 
 from align.model import AlignError
 
-from ._writer import CJK_FIRST, FTS_SCHEMA, VOCAB_SCHEMA, FtsLoader, open_bulk, prepare_fts
+from ._writer import CJK_FIRST, FTS_SCHEMA, VOCAB_SCHEMA, FtsLoader, FtsSink, open_bulk, prepare_fts
 from .postings import POSTINGS_SCHEMA, PostingsBuilder, PostingsSink, insert_rows
 from .sources import BeadRow, open_sources
 from .text import base_lang, clause_number, has_cjk, index_texts, is_cjk_lang
@@ -84,7 +84,8 @@ class IndexStats:
     ``timings``, for benchmarks: wall seconds by phase, CPU seconds by step
     of this thread (``cpu_*``), of the vectors' thread (``cpu_vectors_thread``,
     by step ``vectors_thread_cpu_*``) and of the postings' thread
-    (``cpu_postings_thread``, by step ``postings_thread_cpu_*``), the
+    (``cpu_postings_thread``, by step ``postings_thread_cpu_*``), of the
+    fts_other thread (``cpu_fts_thread``, by step ``fts_thread_cpu_*``), the
     process total (``cpu_this_process``, all threads), and the batch count
     (``batches``)."""
 
@@ -222,16 +223,21 @@ def _side_cjk(lang: str, texts: Iterable[str]) -> bool:
 
 
 class _TextIndex:
-    """The full-text side of a build: ``fts_other`` filled on the builder's
-    connection, the CJK sides' postings (``align.lookup.postings``) made
-    inline, or for big inputs on a thread of their own that writes them into
-    ``postings_db`` for us to copy."""
+    """The full-text side of a build: ``fts_other`` and the CJK sides'
+    postings (``align.lookup.postings``) made inline on the builder's
+    connection, or for big inputs each on a thread of its own that writes
+    them into a file of its own (``temp_dbs``: postings, fts) for us to copy."""
 
-    def __init__(self, con: sqlite3.Connection, postings_db: Path | None) -> None:
-        prepare_fts(con)
-        self.loader = FtsLoader(con)
+    def __init__(self, con: sqlite3.Connection, temp_dbs: tuple[Path, Path] | None) -> None:
         self.builder = PostingsBuilder()
-        self.sink = PostingsSink(self.builder, postings_db) if postings_db is not None else None
+        self.sink = self.fts_sink = None
+        self.loader = None
+        if temp_dbs is not None:
+            self.sink = PostingsSink(self.builder, temp_dbs[0])
+            self.fts_sink = FtsSink(temp_dbs[1])
+        else:
+            prepare_fts(con)
+            self.loader = FtsLoader(con)
         self.cpu = {"cpu_bigrams": 0.0, "cpu_postings_insert": 0.0}
 
     def put(self, cjk: tuple[list[int], list[str]], other: tuple[list[int], list[str]]) -> None:
@@ -240,6 +246,9 @@ class _TextIndex:
             self.sink.put(*cjk)
         else:
             self.builder.add(*cjk)
+        if self.fts_sink is not None:
+            self.fts_sink.put(*other)  # (its thread makes the index texts)
+            return
         c0 = time.thread_time()
         other_texts = index_texts(other[1])
         self.cpu["cpu_bigrams"] += time.thread_time() - c0
@@ -250,7 +259,10 @@ class _TextIndex:
         ``fts_other`` and list its words."""
         if self.sink is not None:
             self.sink.close()
-        self.loader.finish()
+        if self.fts_sink is not None:
+            self.fts_sink.close()
+        else:
+            self.loader.finish()
 
     def write(self, con: sqlite3.Connection) -> float:
         """Insert the postings and the CJK sides' words (``con`` in a
@@ -259,11 +271,14 @@ class _TextIndex:
         t0 = time.perf_counter()
         if self.sink is not None:
             self.sink.wait()
+            self.fts_sink.wait()
         waited = time.perf_counter() - t0
         c0 = time.thread_time()
         if self.sink is not None:
             con.execute("COMMIT")
             self.sink.copy_into(con)
+            con.execute("COMMIT")
+            self.fts_sink.copy_into(con)
         else:
             insert_rows(con, self.builder)
         con.executemany("INSERT OR IGNORE INTO vocab(term) VALUES (?)", ((w,) for w in self.builder.words() if w < chr(CJK_FIRST)))
@@ -271,7 +286,10 @@ class _TextIndex:
         return waited
 
     def report(self) -> dict[str, float]:
-        out = {**self.cpu, **{f"cpu_{k}": v for k, v in self.loader.cpu.items() if k != "fts_bigrams"}}
+        if self.loader is not None:
+            out = {**self.cpu, **{f"cpu_{k}": v for k, v in self.loader.cpu.items() if k != "fts_bigrams"}}
+        else:
+            out = {**self.cpu, "cpu_fts_thread": self.fts_sink.cpu_thread, **{f"fts_thread_cpu_{k}": v for k, v in self.fts_sink.cpu.items()}}
         steps = dict(self.builder.cpu)
         if self.sink is None:
             out.update({f"cpu_postings_{k}": v for k, v in steps.items()})
@@ -283,6 +301,8 @@ class _TextIndex:
     def abort(self) -> None:
         if self.sink is not None:
             self.sink.abort()
+        if self.fts_sink is not None:
+            self.fts_sink.abort()
 
 
 # Below this input size the postings thread's hand-overs cost more than the
@@ -365,8 +385,8 @@ class _Builder:
         c0 = time.thread_time()
         self.con.executemany(_INSERT_BEAD, _bead_records(ids, doc, rows, self.sections))
         if cjk[0] != cjk[1]:  # the usual case: each side has a table of its own
-            a = ([2 * i for i, r in zip(ids, rows) if r.text_a], [r.text_a for r in rows if r.text_a])
-            b = ([2 * i + 1 for i, r in zip(ids, rows) if r.text_b], [r.text_b for r in rows if r.text_b])
+            a = _side(ids, rows, 0)
+            b = _side(ids, rows, 1)
             tables = (a, b) if cjk[0] else (b, a)
         else:  # both sides in one table, interleaved in rowid order
             both = ([], [])
@@ -411,6 +431,15 @@ class _Builder:
         if vecs is not None:
             out[where] = vecs
         return out
+
+
+def _side(ids: range, rows: list[BeadRow], side: int) -> tuple[Sequence[int], list[str]]:
+    """(rowids, texts) of one side's non-empty texts; the rowids a ``range``
+    when none is empty (the usual case, which ``FtsSink`` inserts cheaper)."""
+    texts = [r[1 + side] for r in rows]
+    if all(texts):
+        return range(2 * ids.start + side, 2 * ids.stop + side, 2), texts
+    return [2 * i + side for i, t in zip(ids, texts) if t], [t for t in texts if t]
 
 
 # Python's sqlite3 binds an int, float or str directly but sends None through
@@ -524,7 +553,7 @@ def _build_index(sources: Sequence[Path | str], db_path: Path, encoder: Any, pro
         enc = encoder if encoder is not None else default_encoder(old_meta.get("vectors_encoder"))
     enc_name = getattr(enc, "name", type(enc).__name__) if enc is not None else None
 
-    tmp_db, tmp_post, tmp_vec, tmp_coarse, tmp_rows = (_temp(db_path, t) for t in ("db", "post", "vec", "coarse", "rows"))
+    tmp_db, tmp_post, tmp_fts, tmp_vec, tmp_coarse, tmp_rows = (_temp(db_path, t) for t in ("db", "post", "fts", "vec", "coarse", "rows"))
     writer: VectorSink | None = None
     fts: _TextIndex | None = None
     con = final = None
@@ -538,7 +567,7 @@ def _build_index(sources: Sequence[Path | str], db_path: Path, encoder: Any, pro
         con = open_bulk(str(tmp_db), begin=False)
         con.executescript(_SCHEMA)
         con.execute("BEGIN")
-        fts = _TextIndex(con, tmp_post if parallel else None)
+        fts = _TextIndex(con, (tmp_post, tmp_fts) if parallel else None)
         b = _Builder(con, fts, writer, enc, progress, batch)
         t0 = time.perf_counter()
         replaced = {s.name for s in srcs}
@@ -563,7 +592,7 @@ def _build_index(sources: Sequence[Path | str], db_path: Path, encoder: Any, pro
         if writer is not None:
             writer.close()  # its thread finishes the file and clusters while we go on
         t0 = time.perf_counter()
-        fts.finish()  # parallel: the postings thread merges its runs while we merge fts_other and make the b-trees
+        fts.finish()  # parallel: the postings and fts threads merge their tables while we make the b-trees
         timings["fts_finish"] = time.perf_counter() - t0
         timings["embed"] = b.t_embed
         c0 = time.thread_time()
@@ -613,7 +642,7 @@ def _build_index(sources: Sequence[Path | str], db_path: Path, encoder: Any, pro
                 c.close()
         if writer is not None:
             writer.abort()
-        for t in (tmp_db, tmp_post, tmp_vec, tmp_coarse, tmp_rows):
+        for t in (tmp_db, tmp_post, tmp_fts, tmp_vec, tmp_coarse, tmp_rows):
             with suppress(OSError):
                 t.unlink()
     return IndexStats(
