@@ -13,15 +13,14 @@ in a child process that the build needed for it, which is gone with it.
 
 from __future__ import annotations
 
-import queue
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from pathlib import Path
 
 from align.model import AlignError
+
+from .sink import ThreadSink
 
 BULK_PRAGMAS = (
     "PRAGMA journal_mode=OFF",
@@ -136,7 +135,7 @@ def _json_dumps() -> Callable[[object], bytes]:
     return orjson.dumps
 
 
-class FtsSink:
+class FtsSink(ThreadSink):
     """``fts_other`` built on a thread of its own, in a database file of its
     own (``db_path``), then copied into the index (``copy_into``).
 
@@ -153,40 +152,27 @@ class FtsSink:
     _SHADOWS = ("data", "idx", "config")
 
     def __init__(self, db_path: Path, queue_batches: int = 8) -> None:
+        super().__init__("align-index-fts", queue_batches)
         self.db_path = db_path
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_batches)
-        self._error: BaseException | None = None
-        self._stop = threading.Event()
         self.cpu: dict[str, float] = {"fts_bigrams": 0.0, "fts_insert_other": 0.0, "fts_optimize": 0.0, "fts_vocabulary": 0.0}
-        self.cpu_thread = 0.0
-        self._thread = threading.Thread(target=self._run, name="align-index-fts", daemon=True)
-        self._thread.start()
+        self._start()
 
     def _run(self) -> None:
-        c0 = time.thread_time()
-        con = None
+        con = open_bulk(str(self.db_path), begin=False)
         try:
-            con = open_bulk(str(self.db_path), begin=False)
             con.executescript(FTS_SCHEMA + VOCAB_SCHEMA)
             prepare_fts(con)
             con.execute("BEGIN")
             loader = FtsLoader(con)
-            while True:
-                item = self._queue.get()
-                if item is None or self._stop.is_set():
-                    break
+            for item in self._items():
                 self._insert(con, *item)
             if not self._stop.is_set():
                 loader.finish()
                 self.cpu["fts_optimize"] = loader.cpu["fts_optimize"]
                 self.cpu["fts_vocabulary"] = loader.cpu["fts_vocabulary"]
                 con.execute("COMMIT")
-        except BaseException as exc:  # raised in the builder's thread by ``_check``
-            self._error = exc
         finally:
-            if con is not None:
-                con.close()
-        self.cpu_thread = time.thread_time() - c0
+            con.close()
 
     def _insert(self, con: sqlite3.Connection, rowids: Sequence[int], texts: Sequence[str]) -> None:
         from .text import index_texts
@@ -211,35 +197,6 @@ class FtsSink:
         self.cpu["fts_bigrams"] += c1 - c0
         self.cpu["fts_insert_other"] += time.thread_time() - c1
 
-    def _check(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def put(self, rowids: Sequence[int], texts: Sequence[str]) -> None:
-        """Rows in ascending rowid order, texts as they are (a ``range`` of
-        rowids takes the cheaper insert)."""
-        if len(rowids):
-            self._put((rowids, texts))
-
-    def close(self) -> None:
-        """No more rows: the thread merges the table and lists its words."""
-        self._put(None)
-
-    def _put(self, item: object) -> None:
-        """Queue an item, or raise the thread's error (a thread that stopped
-        on one would leave a full queue waiting for ever)."""
-        while True:
-            self._check()
-            try:
-                self._queue.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                pass
-
-    def wait(self) -> None:
-        self._thread.join()
-        self._check()
-
     def copy_into(self, con: sqlite3.Connection) -> None:
         """Copy the finished table and its words into ``con``'s (whose FTS5
         table must be new and unused). Must be called outside a transaction;
@@ -252,9 +209,3 @@ class FtsSink:
             con.execute(f"INSERT INTO main.{table}_{shadow} SELECT * FROM fts.{table}_{shadow}")
         con.execute("INSERT OR IGNORE INTO main.vocab(term) SELECT term FROM fts.vocab")
 
-    def abort(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            with suppress(queue.Full):
-                self._queue.put_nowait(None)
-            self._thread.join()

@@ -25,11 +25,8 @@ w-byte little-endian integers (the widest gap of the term decides w).
 
 from __future__ import annotations
 
-import queue
 import sqlite3
-import threading
 import time
-from contextlib import suppress
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from align.model import AlignError
+
+from .sink import ThreadSink
 
 from .text import (
     _CJK_TABLE_TOKEN,
@@ -336,7 +335,7 @@ def insert_rows(con: sqlite3.Connection, builder: PostingsBuilder) -> None:
         con.executemany(f"INSERT INTO {POSTINGS_TABLE}(term, ids) VALUES (?, ?)", rows)
 
 
-class PostingsSink:
+class PostingsSink(ThreadSink):
     """A ``PostingsBuilder`` on a thread of its own: numpy's sorts and array
     arithmetic release the GIL, so the terms are made on the second core
     while the builder parses the input and writes its tables. When the input
@@ -346,29 +345,17 @@ class PostingsSink:
     table into an empty one of the same schema as they are)."""
 
     def __init__(self, builder: PostingsBuilder, db_path: Path, queue_batches: int = 8) -> None:
+        super().__init__("align-index-postings", queue_batches)
         self.builder = builder
         self.db_path = db_path
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_batches)
-        self._error: BaseException | None = None
-        self._stop = threading.Event()
-        self.cpu = 0.0
         self.cpu_insert = 0.0
-        self._thread = threading.Thread(target=self._run, name="align-index-postings", daemon=True)
-        self._thread.start()
+        self._start()
 
     def _run(self) -> None:
-        c0 = time.thread_time()
-        try:
-            while True:
-                item = self._queue.get()
-                if item is None or self._stop.is_set():
-                    break
-                self.builder.add(*item)
-            if not self._stop.is_set():
-                self._write()
-        except BaseException as exc:  # raised in the builder's thread by ``_check``
-            self._error = exc
-        self.cpu = time.thread_time() - c0
+        for item in self._items():
+            self.builder.add(*item)
+        if not self._stop.is_set():
+            self._write()
 
     def _write(self) -> None:
         from ._writer import open_bulk
@@ -387,47 +374,12 @@ class PostingsSink:
         finally:
             con.close()
 
-    def _check(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def put(self, rowids: Sequence[int], texts: Sequence[str]) -> None:
-        if rowids:
-            self._put((rowids, texts))
-
-    def close(self) -> None:
-        """No more batches: the thread merges and encodes."""
-        self._put(None)
-
-    def _put(self, item: object) -> None:
-        """Queue an item, or raise the thread's error (a thread that stopped
-        on one would leave a full queue waiting for ever)."""
-        while True:
-            self._check()
-            try:
-                self._queue.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                pass
-
-    def wait(self) -> None:
-        """Until the thread has written its file (raising its error, if any)."""
-        self._thread.join()
-        self._check()
-
     def copy_into(self, con: sqlite3.Connection) -> None:
         """Copy the written table into ``con``'s empty one. Must be called
         outside a transaction; leaves one open."""
         con.execute("ATTACH DATABASE ? AS postings", (str(self.db_path),))
         con.execute("BEGIN")
         con.execute(f"INSERT INTO main.{POSTINGS_TABLE} SELECT * FROM postings.{POSTINGS_TABLE}")
-
-    def abort(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            with suppress(queue.Full):
-                self._queue.put_nowait(None)
-            self._thread.join()
 
 
 # ---------------------------------------------------------------- searching

@@ -295,7 +295,7 @@ class _TextIndex:
             out.update({f"cpu_postings_{k}": v for k, v in steps.items()})
         else:
             steps["insert"] = self.sink.cpu_insert
-            out.update(cpu_postings_thread=self.sink.cpu, **{f"postings_thread_cpu_{k}": v for k, v in steps.items()})
+            out.update(cpu_postings_thread=self.sink.cpu_thread, **{f"postings_thread_cpu_{k}": v for k, v in steps.items()})
         return out
 
     def abort(self) -> None:
