@@ -866,28 +866,20 @@ def _feature_dict(a: int, b: int, f: np.ndarray) -> dict[str, float]:
     return out
 
 
-# columns of ``path_features`` after FEATURES: what a skip bead has instead
-SKIP_COLUMNS = SKIP_FEATURES
-
-
 def path_features(ev: Evidence, ctx: ScoreContext, path: Sequence[tuple[int, int]]
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(a, b, rows) for every bead on a path: rows hold FEATURES then SKIP_COLUMNS,
+    """(a, b, rows) for every bead on a path: rows hold FEATURES then SKIP_FEATURES,
     computed in bulk per bead type (a long document has tens of thousands of beads)."""
     p = np.asarray(path, dtype=np.int64).reshape(-1, 2)
     a, b = np.diff(p[:, 0]), np.diff(p[:, 1])
     i, j = p[1:, 0], p[1:, 1]
-    rows = np.zeros((len(a), len(FEATURES) + len(SKIP_COLUMNS)), dtype=np.float32)
+    rows = np.zeros((len(a), len(FEATURES) + len(SKIP_FEATURES)), dtype=np.float32)
     for ta, tb in set(zip(a.tolist(), b.tolist())):
         sel = np.flatnonzero((a == ta) & (b == tb))
         if ta and tb:
             rows[sel, :len(FEATURES)] = bead_features(ev, ta, tb, i[sel], j[sel], ctx)
-        elif ta:
-            idx = i[sel] - 1
-            rows[sel, len(FEATURES):] = ctx.src_skipf[idx]
         else:
-            idx = j[sel] - 1
-            rows[sel, len(FEATURES):] = ctx.tgt_skipf[idx]
+            rows[sel, len(FEATURES):] = ctx.src_skipf[i[sel] - 1] if ta else ctx.tgt_skipf[j[sel] - 1]
     return a, b, rows
 
 
@@ -899,7 +891,7 @@ def path_feature_dicts(ev: Evidence, ctx: ScoreContext, path: Sequence[tuple[int
         if ta and tb:
             out.append(_feature_dict(ta, tb, row[:len(FEATURES)]))
         else:
-            out.append({type_name(ta, tb): 1.0, **{k: float(v) for k, v in zip(SKIP_COLUMNS, row[len(FEATURES):])}})
+            out.append({type_name(ta, tb): 1.0, **{k: float(v) for k, v in zip(SKIP_FEATURES, row[len(FEATURES):])}})
     return out
 
 
@@ -1365,7 +1357,7 @@ def align_evidence(ev: Evidence, src_lang: str, tgt_lang: str, cfg: AlignConfig 
     cfg = cfg or AlignConfig()
     path, ctx = search(ev, cfg, cfg.weights or default_weights(src_lang, tgt_lang))
     a, b, rows = path_features(ev, ctx, path)
-    probs = bead_confidence(a, b, dict(zip(FEATURES + list(SKIP_COLUMNS), rows.T)), src_lang, tgt_lang)
+    probs = bead_confidence(a, b, dict(zip(FEATURES + list(SKIP_FEATURES), rows.T)), src_lang, tgt_lang)
     beads = []
     for (i0, j0), (i1, j1), p in zip(path, path[1:], probs.tolist()):
         flags: tuple[str, ...] = ()
