@@ -1,5 +1,5 @@
 """A worker thread fed through a bounded queue, for the parts of an index build
-that run beside the builder (the CJK postings, the FTS5 table)."""
+that run beside the builder (the vectors, the CJK postings, the FTS5 table)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 from contextlib import suppress
 
 
@@ -36,8 +37,8 @@ class ThreadSink:
     def _run(self) -> None:
         raise NotImplementedError
 
-    def _items(self) -> Iterator[tuple]:
-        """The queued batches, until ``close`` or ``abort``."""
+    def _items(self) -> Iterator[Any]:
+        """The queued items, until ``close`` or ``abort``."""
         while True:
             item = self._queue.get()
             if item is None or self._stop.is_set():

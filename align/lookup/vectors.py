@@ -42,8 +42,6 @@ import contextlib
 import hashlib
 import io
 import os
-import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +50,8 @@ from pathlib import Path
 import numpy as np
 
 from align.model import AlignError
+
+from .sink import ThreadSink
 
 COARSE_MIN_ROWS = 200_000  # below this an exact scan is fast enough
 COARSE_DIM = 96
@@ -193,7 +193,7 @@ class _Stopped(Exception):
     """The build was abandoned: the sink's thread stops where it is."""
 
 
-class VectorSink:
+class VectorSink(ThreadSink):
     """Takes a build's vector blocks (float32, unit rows) and, on a thread of
     its own, writes them quantised to ``path`` and, with a ``CoarsePlan``,
     projects them to the coarse space while they are still in cache; when
@@ -205,6 +205,7 @@ class VectorSink:
     """
 
     def __init__(self, path: Path, coarse: CoarsePlan | None = None, queue_blocks: int = 12) -> None:
+        super().__init__("align-index-vectors", queue_blocks)
         self.path = path
         self.plan = coarse
         self.dim: int | None = None
@@ -212,46 +213,29 @@ class VectorSink:
         self.cpu: dict[str, float] = {}  # the thread's CPU seconds by step
         self.waited = 0.0  # wall seconds ``append`` waited for room in the queue
         self._writer = VectorWriter(path, STORED_DTYPE)
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_blocks)
-        self._stop = threading.Event()
-        self._error: BaseException | None = None
         self._meta: dict | None = None
-        self._ended = False  # the thread has taken the end-of-input marker
-        self._thread = threading.Thread(target=self._run, name="align-index-vectors", daemon=True)
-        self._thread.start()
+        self._start()
 
     def append(self, block: np.ndarray) -> None:
         block = np.ascontiguousarray(block, dtype=np.float32)
         self.dim = _check_block(block, self.dim)  # here, so that the builder gets the error
-        self._check()
         t0 = time.perf_counter()
-        self._queue.put(block)
+        self._put(block)
         self.waited += time.perf_counter() - t0
         self.rows += block.shape[0]
-
-    def close(self) -> None:
-        """No more blocks."""
-        self._check()
-        self._queue.put(None)
 
     def result(self) -> dict:
         """Meta entries (vectors_rows, vectors_dim, vectors_dtype, vectors_fp
         and, for a coarse layer, its tables and fingerprints) once the thread
         is done; {} if no rows came."""
-        self._thread.join()
-        self._check()
+        self.wait()
         assert self._meta is not None
         return self._meta
 
     def abort(self) -> None:
         """Stop the thread (it gives up between steps) and close the file."""
-        self._stop.set()
-        self._thread.join()
+        super().abort()
         self._writer.abort()
-
-    def _check(self) -> None:
-        if self._error is not None:
-            raise self._error
 
     def _tick(self, step: str, since: float) -> float:
         if self._stop.is_set():
@@ -260,36 +244,16 @@ class VectorSink:
         self.cpu[step] = self.cpu.get(step, 0.0) + now - since
         return now
 
-    def _next(self) -> np.ndarray | None:
-        while True:
-            try:
-                block = self._queue.get(timeout=0.1)
-            except queue.Empty:
-                if self._stop.is_set():
-                    raise _Stopped from None
-                continue
-            if block is None:
-                self._ended = True
-            return block
-
     def _run(self) -> None:
-        try:
+        with contextlib.suppress(_Stopped):
             self._meta = self._work()
-        except _Stopped:
-            pass
-        except BaseException as exc:  # raised in the builder's thread by append/close/result
-            self._error = exc
-            # keep taking blocks so that append never blocks for good
-            with contextlib.suppress(_Stopped):
-                while not self._ended:
-                    self._next()
 
     def _work(self) -> dict:
         plan = self.plan
         coarse = _Projector(plan.dim, plan.fit_rows or FIT_ROWS, plan.path) if plan is not None else None
         t = time.thread_time()
         try:
-            while (block := self._next()) is not None:
+            for block in self._items():
                 if coarse is not None and block.shape[1] > plan.dim:
                     stored = coarse.add(block)  # projected while the block is in cache, and quantised
                     t = self._tick("project_quantise", t)
@@ -298,6 +262,8 @@ class VectorSink:
                     t = self._tick("quantise", t)
                 self._writer.append(stored)
                 t = self._tick("write", t)
+            if self._stop.is_set():
+                raise _Stopped
             self._writer.close()
             if not self._writer.rows:
                 return {}
