@@ -731,12 +731,12 @@ def test_many_postings_runs_and_term_ranges_give_the_same_lookups(corpus, tmp_pa
 
     monkeypatch.setattr(postings, "CHUNK_PAIRS", 64)
     monkeypatch.setattr(postings, "RANGE_PAIRS", 50)
-    monkeypatch.setattr(_writer, "FTS_HASH_BYTES", {"other": 2048})
+    monkeypatch.setattr(_writer, "FTS_HASH_BYTES", 2048)
     db = tmp_path / "runs.db"
     build_index([corpus["jsonl"]], db, vectors=False, parallel=False, batch=3)
     con = sqlite3.connect(db)
     built = dict(con.execute("SELECT term, ids FROM cjk_postings"))
-    assert con.execute("SELECT count(DISTINCT segid) FROM fts_other_idx").fetchone()[0] <= _writer.MERGE_SEGMENTS["other"]
+    assert con.execute("SELECT count(DISTINCT segid) FROM fts_other_idx").fetchone()[0] <= _writer.MERGE_SEGMENTS
     con.close()
     con = sqlite3.connect(corpus["db"])
     assert built == dict(con.execute("SELECT term, ids FROM cjk_postings"))

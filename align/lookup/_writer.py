@@ -32,17 +32,9 @@ BULK_PRAGMAS = (
 
 # Non-CJK sides; unicode61 gives its folding and word rules, and positions
 # serve English phrases.
-FTS_TABLES = {"other": "fts_other"}
-_FTS_DEFINITIONS = {
-    "other": "fts5(text, content='', columnsize=0, tokenize='unicode61 remove_diacritics 2')",
-}
-
-
-def fts_schema(kinds: Sequence[str] = tuple(FTS_TABLES)) -> str:
-    return "".join(f"CREATE VIRTUAL TABLE {FTS_TABLES[k]} USING {_FTS_DEFINITIONS[k]};\n" for k in kinds)
-
-
-FTS_SCHEMA = fts_schema()
+FTS_TABLE = "fts_other"
+FTS_SCHEMA = (f"CREATE VIRTUAL TABLE {FTS_TABLE} USING "
+              "fts5(text, content='', columnsize=0, tokenize='unicode61 remove_diacritics 2');\n")
 # vocab: the non-CJK words, for substring queries inside a word (see ``fill_vocab``).
 VOCAB_SCHEMA = "CREATE TABLE vocab(term TEXT PRIMARY KEY) WITHOUT ROWID;\n"
 CJK_FIRST = 0x2E80  # no CJK character sorts below this; every word character that is not CJK does
@@ -51,13 +43,13 @@ CJK_FIRST = 0x2E80  # no CJK character sorts below this; every word character th
 # whenever it passes this size (default 1 MB); small flushes write the same
 # terms again and again and merge them again later. Measured on 500k sides:
 # 4 MB 1.2x the CPU, 16 MB 1.3x, 64 MB 1x (its final merge 4x cheaper).
-FTS_HASH_BYTES = {"other": 64 << 20}
+FTS_HASH_BYTES = 64 << 20
 
 # A table with more segments than this (one per hash flush) is merged into
 # one at the end: a million pairs make a few segments, and lookups were as
 # fast unmerged (p95 0.45 ms against 0.6 ms) while the merge cost 2-2.5 s of
 # CPU at the end of the build.
-MERGE_SEGMENTS = {"other": 8}
+MERGE_SEGMENTS = 8
 
 
 def open_bulk(db_path: str, begin: bool = True) -> sqlite3.Connection:
@@ -71,57 +63,50 @@ def open_bulk(db_path: str, begin: bool = True) -> sqlite3.Connection:
     return con
 
 
-def prepare_fts(con: sqlite3.Connection, kinds: Sequence[str] = tuple(FTS_TABLES)) -> None:
+def prepare_fts(con: sqlite3.Connection) -> None:
     """Loading settings: no incremental merges (one 'optimize' at the end) and a big term buffer."""
-    for kind in kinds:
-        table = FTS_TABLES[kind]
-        con.execute(f"INSERT INTO {table}({table}, rank) VALUES ('automerge', 0)")
-        con.execute(f"INSERT INTO {table}({table}, rank) VALUES ('hashsize', {FTS_HASH_BYTES[kind]})")
+    con.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('automerge', 0)")
+    con.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('hashsize', {FTS_HASH_BYTES})")
 
 
 class FtsLoader:
-    """Inserts bead sides into some of the FTS tables of an open bulk connection."""
+    """Inserts bead sides into the FTS table of an open bulk connection."""
 
-    def __init__(self, con: sqlite3.Connection, kinds: Sequence[str] = tuple(FTS_TABLES)) -> None:
+    def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
-        self.kinds = tuple(kinds)
-        self.cpu = {f"fts_insert_{k}": 0.0 for k in self.kinds}  # CPU seconds by step
+        self.cpu = {"fts_insert_other": 0.0}  # CPU seconds by step
 
-    def put(self, kind: str, rowids: Sequence[int], texts: Sequence[str]) -> None:
+    def put(self, rowids: Sequence[int], texts: Sequence[str]) -> None:
         """Rows in ascending rowid order, each text as ``index_texts`` makes it.
         (Two lists, not (rowid, text) pairs.) CPU is counted per thread: the
         vectors' and postings' threads run meanwhile."""
         t0 = time.thread_time()
-        self.con.executemany(f"INSERT INTO {FTS_TABLES[kind]}(rowid, text) VALUES (?, ?)", zip(rowids, texts))
-        self.cpu[f"fts_insert_{kind}"] += time.thread_time() - t0
+        self.con.executemany(f"INSERT INTO {FTS_TABLE}(rowid, text) VALUES (?, ?)", zip(rowids, texts))
+        self.cpu["fts_insert_other"] += time.thread_time() - t0
 
     def finish(self) -> None:
-        """Merge each table into one segment where that pays; list the words
+        """Merge the table into one segment where that pays; list the words
         for substring queries."""
         t0 = time.thread_time()
-        for kind in self.kinds:
-            table = FTS_TABLES[kind]
-            # the segments written so far, and the one the term buffer becomes at commit
-            segments = self.con.execute(f"SELECT count(DISTINCT segid) FROM {table}_idx").fetchone()[0] + 1
-            if segments > MERGE_SEGMENTS[kind]:
-                self.con.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+        # the segments written so far, and the one the term buffer becomes at commit
+        segments = self.con.execute(f"SELECT count(DISTINCT segid) FROM {FTS_TABLE}_idx").fetchone()[0] + 1
+        if segments > MERGE_SEGMENTS:
+            self.con.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
         t1 = time.thread_time()
-        fill_vocab(self.con, self.kinds)
+        fill_vocab(self.con)
         self.cpu.update(fts_optimize=t1 - t0, fts_vocabulary=time.thread_time() - t1)
 
 
-def fill_vocab(con: sqlite3.Connection, kinds: Sequence[str] = tuple(FTS_TABLES)) -> None:
+def fill_vocab(con: sqlite3.Connection) -> None:
     """The distinct non-CJK words of the index, for substring queries that are
     a fragment of one word, read back from FTS5 after the load (one pass over
-    each table) instead of tokenising every text again in Python. (The CJK
+    the table) instead of tokenising every text again in Python. (The CJK
     sides' words come from their postings.)"""
-    for kind in kinds:
-        table = FTS_TABLES[kind]
-        con.execute(f"CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, {table}, 'row')")
-        # a range on term, unlike a function of it, lets fts5vocab skip the CJK
-        # terms without reading their doclists (UTF-8 sorts by code point)
-        con.execute(f"INSERT OR IGNORE INTO vocab(term) SELECT term FROM temp.terms WHERE term < char({CJK_FIRST})")
-        con.execute("DROP TABLE temp.terms")
+    con.execute(f"CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, {FTS_TABLE}, 'row')")
+    # a range on term, unlike a function of it, lets fts5vocab skip the CJK
+    # terms without reading their doclists (UTF-8 sorts by code point)
+    con.execute(f"INSERT OR IGNORE INTO vocab(term) SELECT term FROM temp.terms WHERE term < char({CJK_FIRST})")
+    con.execute("DROP TABLE temp.terms")
 
 
 def _json_dumps() -> Callable[[object], bytes]:
@@ -187,7 +172,7 @@ class FtsSink(ThreadSink):
                 blob = dumps([t.replace("\0", " ") for t in texts])
         except (TypeError, UnicodeEncodeError) as exc:  # a lone surrogate; the beads insert normally reports it first
             raise AlignError(f"a text is not valid Unicode ({exc}); fix the file and index it again") from None
-        table = FTS_TABLES["other"]
+        table = FTS_TABLE
         if isinstance(rowids, range):  # the usual case: every bead side of the batch, evenly spaced
             con.execute(f"INSERT INTO {table}(rowid, text) SELECT ?2 + ?3 * key, value FROM json_each(?1)",
                         (blob, rowids.start, rowids.step))
@@ -203,7 +188,7 @@ class FtsSink(ThreadSink):
         leaves one open."""
         con.execute("ATTACH DATABASE ? AS fts", (str(self.db_path),))
         con.execute("BEGIN")
-        table = FTS_TABLES["other"]
+        table = FTS_TABLE
         for shadow in self._SHADOWS:
             con.execute(f"DELETE FROM main.{table}_{shadow}")
             con.execute(f"INSERT INTO main.{table}_{shadow} SELECT * FROM fts.{table}_{shadow}")

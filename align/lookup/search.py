@@ -28,7 +28,7 @@ import numpy as np
 
 from align.model import AlignError
 
-from ._writer import FTS_TABLES
+from ._writer import FTS_TABLE
 from .postings import Postings
 from .store import DEFAULT_DB, DocInfo, _corrupt, connect, default_encoder, open_vectors, read_docs, read_meta
 from .text import (
@@ -425,7 +425,7 @@ def _fts(con: sqlite3.Connection, flt: _Filter, ok: dict[int, tuple[bool, bool]]
     streams = []
     for kind, expr, accept, runs, decide in queries:
         if kind == "other":
-            streams.append(hits(fts_rows(FTS_TABLES[kind], expr), accept))
+            streams.append(hits(fts_rows(FTS_TABLE, expr), accept))
             continue
         found = postings.any_of_all(expr)
         if flt.span is not None:

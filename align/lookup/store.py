@@ -252,7 +252,7 @@ class _TextIndex:
         c0 = time.thread_time()
         other_texts = index_texts(other[1])
         self.cpu["cpu_bigrams"] += time.thread_time() - c0
-        self.loader.put("other", other[0], other_texts)
+        self.loader.put(other[0], other_texts)
 
     def finish(self) -> None:
         """No more rows: the postings thread merges its runs while we merge
