@@ -117,6 +117,16 @@ def half_cut(t: str) -> int:
     return cut
 
 
+def half_texts(t: str) -> tuple[str, str] | None:
+    """A text's two halves at ``half_cut``, or None if either would be empty or
+    the cut would split a word of a spaced language (a one-word line)."""
+    cut = half_cut(t)
+    first, second = t[:cut].strip(), t[cut:].strip()
+    if not first or not second or re.fullmatch(f"[^\\W\\d_{_CJK_CHARS}]{{2}}", t[cut - 1 : cut + 1]):
+        return None
+    return first, second
+
+
 @dataclass
 class Bags:
     """Sentence -> item sets as ids into ``vocab``, in CSR rows: compact to

@@ -18,7 +18,7 @@ import numpy as np
 from . import aligner
 from .embed import Encoder, get_encoder
 from .model import AlignError, Document, PairResult, Segment
-from .pairfeatures import SideEvidence, pair_scorer, sentence_marks, side_evidence, stray_pair
+from .pairfeatures import SideEvidence, half_texts, pair_scorer, sentence_marks, side_evidence, stray_pair
 from .read import read_document
 from .segment import segment, segment_lines
 
@@ -36,7 +36,7 @@ class RunOptions:
     encoding: str | None = None
     presplit: bool = False
     audit: bool = True
-    config: aligner.AlignConfig = aligner.AlignConfig()
+    config: aligner.AlignConfig | None = None  # None: the language pair's ``aligner.family_config``
 
 
 def segments_for(doc: Document, presplit: bool) -> list[Segment]:
@@ -47,7 +47,12 @@ def embed_segments(encoder: Encoder, segments: Sequence[Segment], progress: Prog
                    states: bool = False) -> np.ndarray:
     """Vectors (or, with ``states``, composable states) of the segments, in
     batches so a progress bar can move on long documents."""
-    texts = [s.text for s in segments]
+    return embed_texts(encoder, [s.text for s in segments], progress, label, states)
+
+
+def embed_texts(encoder: Encoder, texts: Sequence[str], progress: Progress | None = None, label: str = "embed",
+                states: bool = False) -> np.ndarray:
+    """``embed_segments`` for plain texts."""
     fn, width = (encoder.encode_states, encoder.state_dim) if states else (encoder.encode, encoder.dim)
     out = np.zeros((len(texts), width if texts else 0), dtype=np.float32)
     # Big steps let the encoder share work between the sentences of a step
@@ -60,19 +65,41 @@ def embed_segments(encoder: Encoder, segments: Sequence[Segment], progress: Prog
     return out
 
 
-def embed_side(encoder: Encoder, segments: Sequence[Segment], lang: str,
-               progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """Sentence vectors, and pair vectors indexed by run end when the encoder
-    can compose them from sentence states (else None: see ``embed_pairs``)."""
+def embed_side(encoder: Encoder, segments: Sequence[Segment], lang: str, progress: Progress | None = None,
+               halves: bool = False) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Sentence vectors; pair vectors indexed by run end when the encoder can
+    compose them from sentence states (else None: see ``embed_pairs``); with
+    ``halves``, the vectors of each sentence's halves (``Evidence.src_halves``).
+
+    An encoder with states reads each half once and joins them into the
+    sentence (cosine to the whole sentence read at once ≈ 0.98–0.99 on
+    MAC-Dev), so the halves cost no extra encoding; others encode them too.
+    """
+    texts = [s.text for s in segments]
+    cut = [half_texts(t) for t in texts] if halves else [None] * len(texts)
+    parts = [p for t, c in zip(texts, cut) for p in (c or (t,))]
+    counts = np.array([2 if c else 1 for c in cut], dtype=np.int64)
+    label = "embed " + lang
+    pairs = part_vecs = None
     if not encoder.state_dim:
-        return embed_segments(encoder, segments, progress, "embed " + lang), None
-    states = embed_segments(encoder, segments, progress, "embed " + lang, states=True)
-    vecs = encoder.vectors_from_states(states)
-    if len(segments) < 2:
-        return vecs, None
-    pairs = np.zeros((len(segments) + 1, vecs.shape[1]), dtype=np.float32)
-    pairs[2:] = encoder.run_vectors(states, 2)
-    return vecs, pairs
+        vecs = embed_texts(encoder, texts, progress, label)
+        if halves:
+            part_vecs = embed_texts(encoder, parts, progress, "halves " + lang)
+    else:
+        part_states = embed_texts(encoder, parts, progress, label, states=True)
+        states = encoder.join_parts(part_states, counts) if halves else part_states
+        vecs = encoder.vectors_from_states(states)
+        if halves:
+            part_vecs = encoder.vectors_from_states(part_states)
+        if len(segments) >= 2:
+            pairs = np.zeros((len(segments) + 1, vecs.shape[1]), dtype=np.float32)
+            pairs[2:] = encoder.run_vectors(states, 2)
+    if part_vecs is None:
+        return vecs, pairs, None
+    out = np.repeat(vecs[:, None, :], 2, axis=1)
+    ends, two = np.cumsum(counts), counts == 2
+    out[two, 0], out[two, 1] = part_vecs[ends[two] - 2], part_vecs[ends[two] - 1]
+    return vecs, pairs, out
 
 
 def embed_pairs(encoder: Encoder, segments: Sequence[Segment], vecs: np.ndarray, lang: str, ends: Sequence[int] | None = None,
@@ -177,9 +204,11 @@ def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.
                    src_lang: str, tgt_lang: str, presplit: bool,
                    src_pairs: np.ndarray | None = None, tgt_pairs: np.ndarray | None = None,
                    src_gloss: np.ndarray | None = None, tgt_gloss: np.ndarray | None = None,
-                   sides: tuple[SideEvidence, SideEvidence] | None = None) -> aligner.Evidence:
+                   sides: tuple[SideEvidence, SideEvidence] | None = None,
+                   src_halves: np.ndarray | None = None, tgt_halves: np.ndarray | None = None) -> aligner.Evidence:
     """Everything the aligner needs about the two segment lists (glosses:
-    ``embed_gloss``; ``sides``: ``text_evidence``, computed here if None)."""
+    ``embed_gloss``; ``sides``: ``text_evidence``, computed here if None;
+    halves: ``embed_side``)."""
 
     def lengths(segs: Sequence[Segment]) -> np.ndarray:
         return np.array([len("".join(s.text.split())) for s in segs], dtype=np.float64)
@@ -206,6 +235,8 @@ def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.
         tgt_gloss=tgt_gloss,
         src_stray=stray[0],
         tgt_stray=stray[1],
+        src_halves=src_halves,
+        tgt_halves=tgt_halves,
     )
 
 
@@ -248,10 +279,12 @@ def align_documents(src: Document, tgt: Document, stem: str, encoder: Encoder | 
     if extra:
         src = replace(src, warnings=src.warnings + tuple(extra))
     sides = text_evidence(src_segs, tgt_segs, src.lang, tgt.lang)
-    src_vecs, src_pairs = embed_side(encoder, src_segs, src.lang, progress)
-    tgt_vecs, tgt_pairs = embed_side(encoder, tgt_segs, tgt.lang, progress)
+    halves = aligner.uses_halves(src.lang, tgt.lang)
+    src_vecs, src_pairs, src_halves = embed_side(encoder, src_segs, src.lang, progress, halves)
+    tgt_vecs, tgt_pairs, tgt_halves = embed_side(encoder, tgt_segs, tgt.lang, progress, halves)
     ev = build_evidence(src_segs, tgt_segs, src_vecs, tgt_vecs, src.lang, tgt.lang, options.presplit, src_pairs, tgt_pairs,
-                        embed_gloss(encoder, sides[0], progress), embed_gloss(encoder, sides[1], progress), sides)
+                        embed_gloss(encoder, sides[0], progress), embed_gloss(encoder, sides[1], progress), sides,
+                        src_halves, tgt_halves)
     if progress:
         progress("align", 0, 1)
     alignment = aligner.align_evidence(ev, src.lang, tgt.lang, options.config)

@@ -47,7 +47,7 @@ def prepare(docs: Sequence[TrainingDoc], cfg: A.AlignConfig) -> list[Prepared]:
     out = []
     for d in docs:
         band = A.coarse_band(d.evidence, cfg)
-        ctx = A.score_context(d.evidence, band, cfg.neighbours, cfg.max_side)
+        ctx = A.score_context(d.evidence, band, cfg.neighbours, cfg.longest)
         out.append(Prepared(d, band, ctx, A.cell_features(d.evidence, band, ctx, cfg.bead_types())))
     return out
 

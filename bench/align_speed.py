@@ -13,9 +13,9 @@ change to the search can be checked to leave its output untouched.
     python bench/align_speed.py --corpus mac-dev --save /tmp/mac.pkl
     python bench/align_speed.py --corpus mac-dev --compare /tmp/mac.pkl
 
-Pairs of joined sentences are embedded for every run end (``--pairs all``,
-as ``bench/train_aligner.py`` does) or not at all (``--pairs none``, the
-pipeline's first pass).
+Vectors come from ``pipeline.embed_side`` as in ``align run`` (sentence
+halves where the language pair's weights use them); pair vectors are kept
+(``--pairs all``) or dropped (``--pairs none``).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ sys.path.insert(0, str(REPO))
 
 from align import aligner as A  # noqa: E402
 from align.evaluate import read_align  # noqa: E402
-from align.pipeline import build_evidence, embed_gloss, embed_pairs, embed_segments, text_evidence  # noqa: E402
+from align.pipeline import build_evidence, embed_gloss, embed_side, text_evidence  # noqa: E402
 from align.read import document_from_text  # noqa: E402
 from align.segment import segment_lines  # noqa: E402
 
@@ -73,20 +73,21 @@ def embed_all(docs, out_dir: Path, pairs: bool) -> None:
 
     encoder = get_encoder()
     for name, st, tt, sl, tl in docs:
-        path = out_dir / f"{name}-{'pairs' if pairs else 'nopairs'}-gloss.npz"
+        path = out_dir / f"{name}-{'pairs' if pairs else 'nopairs'}-halves.npz"
         if path.exists():
             continue
         s, t = segments(st, sl), segments(tt, tl)
-        sv, tv = embed_segments(encoder, s), embed_segments(encoder, t)
+        halves = A.uses_halves(sl, tl)
+        (sv, sp, sh), (tv, tp, th) = embed_side(encoder, s, sl, halves=halves), embed_side(encoder, t, tl, halves=halves)
         arrays = {"src_vecs": sv, "tgt_vecs": tv}
+        if sh is not None and th is not None:
+            arrays.update(src_halves=sh, tgt_halves=th)
         for side, key in zip(text_evidence(s, t, sl, tl), ("src_gloss", "tgt_gloss")):
             gloss = embed_gloss(encoder, side)
             if gloss is not None:
                 arrays[key] = gloss
-        if pairs:
-            sp, tp = embed_pairs(encoder, s, sv, sl), embed_pairs(encoder, t, tv, tl)
-            if sp is not None and tp is not None:
-                arrays.update(src_pairs=sp, tgt_pairs=tp)
+        if pairs and sp is not None and tp is not None:
+            arrays.update(src_pairs=sp, tgt_pairs=tp)
         np.savez(path, **arrays)
 
 
@@ -117,7 +118,7 @@ def main() -> None:
     if args.embed_only:
         embed_all(docs, args.vectors_dir, pairs)
         return
-    if not all((args.vectors_dir / f"{d[0]}-{'pairs' if pairs else 'nopairs'}-gloss.npz").exists() for d in docs):
+    if not all((args.vectors_dir / f"{d[0]}-{'pairs' if pairs else 'nopairs'}-halves.npz").exists() for d in docs):
         t0 = time.perf_counter()
         subprocess.run([sys.executable, __file__, "--embed-only", *sys.argv[1:]], check=True)
         print(f"embedding (child process, cache-backed): {time.perf_counter() - t0:.1f} s", flush=True)
@@ -126,10 +127,11 @@ def main() -> None:
     total_wall = total_cpu = 0.0
     for name, st, tt, sl, tl in docs:
         s, t = segments(st, sl), segments(tt, tl)
-        vec = np.load(args.vectors_dir / f"{name}-{'pairs' if pairs else 'nopairs'}-gloss.npz")
+        vec = np.load(args.vectors_dir / f"{name}-{'pairs' if pairs else 'nopairs'}-halves.npz")
         t0 = time.perf_counter()
         ev = build_evidence(s, t, vec["src_vecs"], vec["tgt_vecs"], sl, tl, True,
-                            *(vec[k] if k in vec else None for k in ("src_pairs", "tgt_pairs", "src_gloss", "tgt_gloss")))
+                            *(vec[k] if k in vec else None for k in ("src_pairs", "tgt_pairs", "src_gloss", "tgt_gloss")),
+                            src_halves=vec.get("src_halves"), tgt_halves=vec.get("tgt_halves"))
         ev_s = time.perf_counter() - t0
         rss0 = rss_mb()
         prof = cProfile.Profile(time.process_time) if args.profile else None  # CPU time: the machine is shared

@@ -38,16 +38,18 @@ from align.segment import segment_lines  # noqa: E402
 CORPORA = {"mac-dev": ("src", "tgt", "zh", "en"), "textberg-de-fr": ("de", "fr", "de", "fr")}
 
 
-def load_corpus(root: Path, name: str, encoder) -> list[T.TrainingDoc]:
+def load_corpus(root: Path, name: str, encoder, halves: bool) -> list[T.TrainingDoc]:
+    """A corpus's documents with their gold; ``halves``: embed sentence halves
+    (``pipeline.embed_side``), as ``align run`` does where the family uses them."""
     sdir, tdir, sl, tl = CORPORA[name]
     docs = []
     for path in sorted((root / sdir).iterdir()):
         src = segment_lines(document_from_text(path.read_text(encoding="utf-8"), sl))
         tgt = segment_lines(document_from_text((root / tdir / path.name).read_text(encoding="utf-8"), tl))
-        (sv, sp), (tv, tp) = embed_side(encoder, src, sl), embed_side(encoder, tgt, tl)
+        (sv, sp, sh), (tv, tp, th) = embed_side(encoder, src, sl, halves=halves), embed_side(encoder, tgt, tl, halves=halves)
         sides = text_evidence(src, tgt, sl, tl)
         ev = build_evidence(src, tgt, sv, tv, sl, tl, True, sp, tp,
-                            embed_gloss(encoder, sides[0]), embed_gloss(encoder, sides[1]), sides)
+                            embed_gloss(encoder, sides[0]), embed_gloss(encoder, sides[1]), sides, sh, th)
         gold = root / "gold" / f"{path.name}.align"
         docs.append(T.TrainingDoc(f"{name}/{path.name}", ev, read_align(gold if gold.exists() else gold.with_suffix(""))))
     return docs
@@ -68,23 +70,29 @@ def main() -> None:
         sys.exit(f"train_aligner: {bench} not found (pass --shared)")
     encoder = get_encoder()
     t0 = time.time()
-    cfg = A.AlignConfig()
     out = {"trained_on": sorted(CORPORA), "epochs": args.epochs, "families": {}}
-    extra: list = []  # documents of earlier corpora, also used to train later families
+    extra: list = []  # earlier corpora, whose documents also train later families
     # the Gale-Church length term gains +0.006 LOO F1 on MAC-Dev but loses 0.009 on Text+Berg
     # Bead-type weights of the weakest sentence's cosine, the skip features against the
     # document's median and the 0-1 run bonus gain LOO F1 on Text+Berg (+0.002 over 3 seeds)
     # but cost MAC-Dev up to 0.003 on some seeds: they stay 0 in the zh-en family.
-    typed_weak = tuple(f"{A.type_name(a, b)}:weakest" for a, b in cfg.bead_types() if a and b)
-    excluded = {"zh-en": typed_weak + ("skip_rel", "skip_nb", "run01"), "default": ("gc",)}
+    typed_weak = tuple(f"{A.type_name(a, b)}:weakest" for a, b in A.AlignConfig(max_one=6).bead_types() if a and b)
+    # The sentence halves' features gain +0.003 on MAC-Dev (mean of 3 seeds) but cost
+    # Text+Berg 0.004; 1-5 and 1-6 beads gain MAC-Dev +0.003 and cost Text+Berg 0.006.
+    excluded = {"zh-en": typed_weak + ("skip_rel", "skip_nb", "run01"), "default": ("gc",) + A.HALF_FEATURES}
+    max_one = {"zh-en": 6, "default": 0}
     done = False
     for name, family in (("mac-dev", "zh-en"), ("textberg-de-fr", "default")):
         if done:  # later corpora are not needed for the one asked for
             break
         done = args.corpus == name
-        docs = load_corpus(bench / name, name, encoder)
+        # embedded as align run will: halves only where the family's weights may use them
+        halves = not set(A.HALF_FEATURES) <= set(excluded[family])
+        docs = load_corpus(bench / name, name, encoder, halves)
+        cfg = A.AlignConfig(max_one=max_one[family])
         prepared = T.prepare(docs, cfg)
-        train_extra, extra = extra, extra + prepared
+        train_extra = T.prepare([d for e in extra for d in load_corpus(bench / e, e, encoder, halves)], cfg)
+        extra = extra + [name]
         print(f"{name}: features for {len(docs)} documents in {time.time() - t0:.1f} s", flush=True)
         if args.corpus and args.corpus != name:
             continue
@@ -124,6 +132,7 @@ def main() -> None:
             "corpus": name,
             "also_trained_on": sorted({p.doc.name.split("/")[0] for p in train_extra}),
             "leave_one_out_f1": round(total.f1, 4),
+            "max_one": cfg.max_one,
             "weights": {k: round(v, 6) for k, v in sorted(w.items())},
             "confidence": [round(float(c), 6) for c in T.fit_logistic(x, y)],
         }

@@ -11,6 +11,7 @@ import pytest
 from align.embed import CachedEncoder, USEEncoder, get_encoder
 from align.embed.cache import _key
 from align.embed.use import STATE_DIM, join_states
+from align.pairfeatures import half_texts
 from align.read import read_document
 from align.segment import segment
 
@@ -74,6 +75,29 @@ def test_join_states_sums_bodies_and_drops_inner_markers(use, sentences):
     direct = use.run_vectors(use.encode_states(sentences["en"][:2]), 2)[0]
     assert float(joined @ direct) > 0.9999
     assert join_states(states, 6).shape == (0, STATE_DIM)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sentences_joined_from_their_halves_match_the_whole_sentence(use, sentences, lang):
+    from align.pipeline import embed_side
+    from align.read import document_from_text
+    from align.segment import segment_lines
+
+    segs = segment_lines(document_from_text("\n".join(sentences[lang]), lang))
+    whole, _, none = embed_side(use, segs, lang)
+    vecs, pairs, halves = embed_side(use, segs, lang, halves=True)
+    assert none is None and halves.shape == (len(segs), 2, vecs.shape[1])
+    cos = np.sum(vecs * whole, axis=1)
+    assert cos.mean() > 0.97 and cos.min() > 0.9  # read in two parts, joined: nearly the same vector
+    cut = [half_texts(s.text) for s in segs]
+    assert sum(c is not None for c in cut) > len(segs) // 2  # most sentences have a clause to cut at
+    for k, c in enumerate(cut):
+        if c is None:  # no cut: both halves are the sentence
+            np.testing.assert_array_equal(halves[k, 0], vecs[k])
+            np.testing.assert_array_equal(halves[k, 1], vecs[k])
+        else:  # each half is its own text's vector
+            np.testing.assert_allclose(halves[k], use.encode(list(c)), atol=1e-4)
+    assert pairs.shape == (len(segs) + 1, vecs.shape[1])
 
 
 def test_states_are_cached_and_damage_is_repaired(tmp_path, sentences):

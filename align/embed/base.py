@@ -52,6 +52,10 @@ class Encoder(ABC):
         """Unit vectors of every run of ``length`` consecutive sentences, in order of first sentence."""
         raise NotImplementedError(f"{self.name} has no composable states")
 
+    def join_parts(self, states: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """States of texts read in consecutive parts: text g is the next ``counts[g]`` rows joined."""
+        raise NotImplementedError(f"{self.name} has no composable states")
+
     @property
     @abstractmethod
     def dim(self) -> int:
@@ -96,6 +100,9 @@ class WrappedEncoder(Encoder):
 
     def run_vectors(self, states: np.ndarray, length: int) -> np.ndarray:
         return self.inner.run_vectors(states, length)
+
+    def join_parts(self, states: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        return self.inner.join_parts(states, counts)
 
     @property
     def calls(self) -> int:  # type: ignore[override]

@@ -301,22 +301,33 @@ class _Network:
 
 def join_states(states: np.ndarray, length: int) -> np.ndarray:
     """States of every run of ``length`` consecutive sentences, row r for the
-    run ending before sentence r + length (so ``len(states) - length + 1`` rows).
-
-    The markers inside the run vanish: its first sentence keeps its start
-    marker, its last its end marker, and the token count drops by two a join.
-    """
+    run ending before sentence r + length (so ``len(states) - length + 1`` rows)."""
     n = len(states) - length + 1
     if n <= 0:
         return np.zeros((0, STATE_DIM), dtype=np.float32)
+    return _joined(states, np.arange(n), np.arange(length - 1, len(states)))
+
+
+def join_parts(states: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """States of texts read in consecutive parts (``Encoder.join_parts``)."""
+    ends = np.cumsum(np.asarray(counts, dtype=np.int64))
+    return _joined(states, ends - np.asarray(counts, dtype=np.int64), ends - 1)
+
+
+def _joined(states: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """The states of rows first..last joined, for each pair of bounds.
+
+    The markers inside a run vanish: its first part keeps its start marker,
+    its last its end marker, and the token count drops by two a join.
+    """
     csum = np.zeros((len(states) + 1, DIM + 1), dtype=np.float64)
     np.cumsum(states[:, np.r_[0:DIM, STATE_DIM - 1]], axis=0, out=csum[1:])
-    sums = csum[length:] - csum[:n]
-    out = np.empty((n, STATE_DIM), dtype=np.float32)
+    sums = csum[last + 1] - csum[first]
+    out = np.empty((len(first), STATE_DIM), dtype=np.float32)
     out[:, :DIM] = sums[:, :DIM]
-    out[:, DIM : 2 * DIM] = states[:n, DIM : 2 * DIM]
-    out[:, 2 * DIM : 3 * DIM] = states[length - 1 :, 2 * DIM : 3 * DIM]
-    out[:, -1] = sums[:, -1] - 2 * (length - 1)
+    out[:, DIM : 2 * DIM] = states[first, DIM : 2 * DIM]
+    out[:, 2 * DIM : 3 * DIM] = states[last, 2 * DIM : 3 * DIM]
+    out[:, -1] = sums[:, -1] - 2 * (last - first)
     return out
 
 
@@ -359,3 +370,6 @@ class USEEncoder(Encoder):
 
     def run_vectors(self, states: np.ndarray, length: int) -> np.ndarray:
         return self.vectors_from_states(join_states(states, length))
+
+    def join_parts(self, states: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        return join_parts(np.asarray(states, dtype=np.float32), counts)
