@@ -77,28 +77,38 @@ def embed_side(encoder: Encoder, segments: Sequence[Segment], lang: str, progres
     """
     texts = [s.text for s in segments]
     cut = [half_texts(t) for t in texts] if halves else [None] * len(texts)
-    parts = [p for t, c in zip(texts, cut) for p in (c or (t,))]
-    counts = np.array([2 if c else 1 for c in cut], dtype=np.int64)
+    two = np.array([c is not None for c in cut], dtype=bool)
     label = "embed " + lang
     pairs = part_vecs = None
     if not encoder.state_dim:
         vecs = embed_texts(encoder, texts, progress, label)
         if halves:
-            part_vecs = embed_texts(encoder, parts, progress, "halves " + lang)
+            part_vecs = embed_texts(encoder, [p for c in cut if c for p in c], progress, "halves " + lang)
     else:
-        part_states = embed_texts(encoder, parts, progress, label, states=True)
-        states = encoder.join_parts(part_states, counts) if halves else part_states
+        # a step at a time, so only one step's part states are held (72k Bible sentences: 0.4 GB each time)
+        states = np.zeros((len(texts), encoder.state_dim), dtype=np.float32)
+        part_vecs = np.zeros((2 * int(two.sum()), encoder.dim), dtype=np.float32) if halves else None
+        done, step = 0, 1024
+        for lo in range(0, len(texts), step):
+            hi = min(len(texts), lo + step)
+            got = encoder.encode_states([p for t, c in zip(texts[lo:hi], cut[lo:hi]) for p in (c or (t,))])
+            counts = 1 + two[lo:hi].astype(np.int64)
+            states[lo:hi] = encoder.join_parts(got, counts) if halves else got
+            if halves and two[lo:hi].any():
+                ends = np.cumsum(counts)[two[lo:hi]]
+                rows = np.stack([ends - 2, ends - 1], axis=1).ravel()
+                part_vecs[done : done + len(rows)] = encoder.vectors_from_states(got[rows])
+                done += len(rows)
+            if progress:
+                progress(label, hi, len(texts))
         vecs = encoder.vectors_from_states(states)
-        if halves:
-            part_vecs = encoder.vectors_from_states(part_states)
         if len(segments) >= 2:
             pairs = np.zeros((len(segments) + 1, vecs.shape[1]), dtype=np.float32)
             pairs[2:] = encoder.run_vectors(states, 2)
     if part_vecs is None:
         return vecs, pairs, None
-    out = np.repeat(vecs[:, None, :], 2, axis=1)
-    ends, two = np.cumsum(counts), counts == 2
-    out[two, 0], out[two, 1] = part_vecs[ends[two] - 2], part_vecs[ends[two] - 1]
+    out = np.repeat(vecs[:, None, :], 2, axis=1)  # no cut: both halves are the sentence
+    out[two] = part_vecs.reshape(-1, 2, vecs.shape[1])
     return vecs, pairs, out
 
 
