@@ -43,23 +43,17 @@ def segments_for(doc: Document, presplit: bool) -> list[Segment]:
     return segment_lines(doc) if presplit else segment(doc)
 
 
-def embed_segments(encoder: Encoder, segments: Sequence[Segment], progress: Progress | None = None, label: str = "embed",
-                   states: bool = False) -> np.ndarray:
-    """Vectors (or, with ``states``, composable states) of the segments, in
-    batches so a progress bar can move on long documents."""
-    return embed_texts(encoder, [s.text for s in segments], progress, label, states)
+# Big steps let the encoder share work between the sentences of a step
+# (USE computes each distinct token's features once per call).
+EMBED_STEP = 1024
 
 
-def embed_texts(encoder: Encoder, texts: Sequence[str], progress: Progress | None = None, label: str = "embed",
-                states: bool = False) -> np.ndarray:
-    """``embed_segments`` for plain texts."""
-    fn, width = (encoder.encode_states, encoder.state_dim) if states else (encoder.encode, encoder.dim)
-    out = np.zeros((len(texts), width if texts else 0), dtype=np.float32)
-    # Big steps let the encoder share work between the sentences of a step
-    # (USE computes each distinct token's features once per call).
-    step = 1024
+def embed_texts(encoder: Encoder, texts: Sequence[str], progress: Progress | None = None, label: str = "embed") -> np.ndarray:
+    """Vectors of the texts, in batches so a progress bar can move on long documents."""
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    step = EMBED_STEP
     for start in range(0, len(texts), step):
-        out[start : start + step] = fn(texts[start : start + step])
+        out[start : start + step] = encoder.encode(texts[start : start + step])
         if progress:
             progress(label, min(len(texts), start + step), len(texts))
     return out
@@ -88,7 +82,7 @@ def embed_side(encoder: Encoder, segments: Sequence[Segment], lang: str, progres
         # a step at a time, so only one step's part states are held (72k Bible sentences: 0.4 GB each time)
         states = np.zeros((len(texts), encoder.state_dim), dtype=np.float32)
         part_vecs = np.zeros((2 * int(two.sum()), encoder.dim), dtype=np.float32) if halves else None
-        done, step = 0, 1024
+        done, step = 0, EMBED_STEP
         for lo in range(0, len(texts), step):
             hi = min(len(texts), lo + step)
             got = encoder.encode_states([p for t, c in zip(texts[lo:hi], cut[lo:hi]) for p in (c or (t,))])
@@ -200,14 +194,7 @@ def embed_gloss(encoder: Encoder, side: SideEvidence, progress: Progress | None 
     None: the aligner's second view of the Chinese side."""
     if side.glosses is None:
         return None
-    texts = side.glosses
-    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
-    step = 1024
-    for start in range(0, len(texts), step):
-        out[start : start + step] = encoder.encode(texts[start : start + step])
-        if progress:
-            progress("gloss", min(len(texts), start + step), len(texts))
-    return out
+    return embed_texts(encoder, side.glosses, progress, "gloss")
 
 
 def build_evidence(src: Sequence[Segment], tgt: Sequence[Segment], src_vecs: np.ndarray, tgt_vecs: np.ndarray,
