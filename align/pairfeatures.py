@@ -118,13 +118,14 @@ def half_cut(t: str) -> int:
 
 
 def half_texts(t: str) -> tuple[str, str] | None:
-    """A text's two halves at ``half_cut``, or None if either would be empty or
-    the cut would split a word of a spaced language (a one-word line)."""
+    """A text's two halves at ``half_cut``, or None if it has no clause mark to cut
+    at (the embedded halves' features: cutting such text at its middle or at a space
+    did worse, MAC-Dev leave-one-out 0.9144 against 0.9175)."""
+    if not _CLAUSE.search(t, 0, max(len(t) - 1, 0)):
+        return None
     cut = half_cut(t)
     first, second = t[:cut].strip(), t[cut:].strip()
-    if not first or not second or re.fullmatch(f"[^\\W\\d_{_CJK_CHARS}]{{2}}", t[cut - 1 : cut + 1]):
-        return None
-    return first, second
+    return (first, second) if first and second else None
 
 
 @dataclass
