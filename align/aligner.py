@@ -547,7 +547,7 @@ def _crossing(f: np.ndarray, up: np.ndarray, down: np.ndarray, lex, half, corner
     how much better a half of an end sentence fits the far sentence of the
     other side than its diagonal partner. It separates MAC-Dev's 2-2 beads
     from pairs of 1-1 beads far better than the whole sentences' cosines
-    (AUC 0.95 against 0.88 for x_cos)."""
+    (AUC 0.96 against 0.89 for x_cos)."""
     np.maximum(up, down, out=f[..., _CROSS])
     for k, pair in ((1, lex), (2, half)):
         if pair is None:
