@@ -154,10 +154,15 @@ def family(src_lang: str, tgt_lang: str) -> tuple[str, bool]:
     return "default", False
 
 
+def _family_entry(src_lang: str, tgt_lang: str) -> tuple[dict, bool]:
+    """The trained family of a language pair as stored (empty if none), and whether it runs reversed."""
+    name, reverse = family(src_lang, tgt_lang)
+    return _trained().get("families", {}).get(name) or {}, reverse
+
+
 def family_config(src_lang: str = "zh", tgt_lang: str = "en") -> AlignConfig:
     """Search settings trained with a language pair's weights (``max_one``)."""
-    name, _ = family(src_lang, tgt_lang)
-    return AlignConfig(max_one=int(_trained().get("families", {}).get(name, {}).get("max_one", 0)))
+    return AlignConfig(max_one=int(_family_entry(src_lang, tgt_lang)[0].get("max_one", 0)))
 
 
 def uses_halves(src_lang: str, tgt_lang: str) -> bool:
@@ -177,8 +182,7 @@ def _swap_types(w: dict[str, float]) -> dict[str, float]:
 
 def default_weights(src_lang: str = "zh", tgt_lang: str = "en") -> dict[str, float]:
     """Weights learned from gold alignments (``align/weights.json``)."""
-    name, reverse = family(src_lang, tgt_lang)
-    fam = _trained().get("families", {}).get(name)
+    fam, reverse = _family_entry(src_lang, tgt_lang)
     if not fam:
         return _prior_weights()
     return _swap_types(fam["weights"]) if reverse else fam["weights"]
@@ -1499,8 +1503,8 @@ def bead_confidence(a: np.ndarray, b: np.ndarray, cols: dict[str, np.ndarray], s
     ``cols`` maps feature names to one value per bead (missing names count as 0)."""
     from .train import CONF_FEATURES, confidence_matrix
 
-    name, reverse = family(src_lang, tgt_lang)
-    coefs = _trained().get("families", {}).get(name, {}).get("confidence")
+    fam, reverse = _family_entry(src_lang, tgt_lang)
+    coefs = fam.get("confidence")
     names = _trained().get("confidence_features", CONF_FEATURES)
     if coefs and len(coefs) == len(names) + 1:
         x = confidence_matrix(cols, b, a, names) if reverse else confidence_matrix(cols, a, b, names)
