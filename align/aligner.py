@@ -38,7 +38,9 @@ class AlignConfig:
     """Search settings. ``max_side`` caps sentences per side of a bead and
     ``max_total`` both sides together, except that a bead with one sentence on
     a side may have up to ``max_one`` on the other (a long Chinese sentence
-    often becomes five or six English ones; 0: no such exception)."""
+    often becomes five or six English ones; 0: no such exception). ``refine``:
+    on long documents, the radius of the final search around a first path of
+    short beads (0: search the whole coarse band at once)."""
 
     max_side: int = 4
     max_total: int = 5
@@ -46,6 +48,7 @@ class AlignConfig:
     band: int = 8
     coarse_limit: int = 600
     neighbours: int = 4
+    refine: int = 4
     weights: dict[str, float] | None = None
 
     @property
@@ -1446,7 +1449,15 @@ def search(ev: Evidence, cfg: AlignConfig | None = None, weights: dict[str, floa
     with threadpool_limits(limits=1, user_api="blas"):
         band = coarse_band(ev, cfg)
         ctx = score_context(ev, band, cfg.neighbours, cfg.longest)
-        path = decode_evidence(ev, band, ctx, w, cfg.bead_types())
+        types = cfg.bead_types()
+        if cfg.refine and band.width <= ev.m:
+            # A long document's band (narrower than the document: from the block-level
+            # pass) is still some 40 sentences wide. Every bead type is scored only
+            # near the path the short ones take through it.
+            rough = decode_evidence(ev, band, ctx, w, [t for t in types if sum(t) <= 3])
+            near = band_from_path(rough, ev.n, ev.m, cfg.refine)
+            band = Band(np.maximum(near.lo, band.lo), np.minimum(near.hi, band.hi))
+        path = decode_evidence(ev, band, ctx, w, types)
     return path, ctx
 
 
