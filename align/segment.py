@@ -59,6 +59,13 @@ _LABEL_BODY = r"[(（][ \t\u3000]{0,2}(?:[〇零一二两三四五六七八九�
 _LABEL = re.compile(_LABEL_BODY)
 # A label inside a line starts a segment only after a colon or semicolon.
 _MIDLABEL = re.compile(r"[：:；;]\s*(" + _LABEL_BODY + ")")
+# Dialogue: an utterance broken off by a dash ends a sentence where its quotation
+# closes, and two quotations side by side (two speakers) are two sentences; neither
+# has a full stop to cut at (the empty group marks the cut).
+_DIALOGUE = {
+    True: re.compile(r"[—―]{2}[”」』]()\s*\S|[”」』]()\s*[“「『]"),
+    False: re.compile(r"""[—–]['"”’]()\s+(?![a-z])\S|[”’]()\s*[“‘]"""),
+}
 # List items: "- x", "-- x", "——x", "• x".
 _ITEM = re.compile(r"(?:--+|——+|－－|[-–—•●▪◦*·‐](?=[ \t\u3000]))[ \t\u3000]*(?=\S)")
 
@@ -404,6 +411,8 @@ def _split_unit(text: str, us: int, ue: int, zh: bool, lang: str, item: bool) ->
     for m in _MIDLABEL.finditer(text, us, ue):
         if _valid_label(m.group(1)):
             cuts.append(m.start(1))
+    for m in _DIALOGUE[zh].finditer(text, us, ue):
+        cuts.append(max(m.start(1), m.start(2)))
     out = []
     prev = us
     for c in sorted(set(cuts)) + [ue]:

@@ -223,6 +223,11 @@ def test_chinese_semicolon_only_splits_list_items(zh):
     ("So was I. At noon they left.", ["So was I.", "At noon they left."]),
     ("It's just that. . . what now? Nothing . . . Really.", ["It's just that. . . what now?", "Nothing . . .", "Really."]),
     ("Two\n\nSome text here. More text.", ["Two", "Some text here.", "More text."]),
+    # dialogue (MAC-Dev): a broken-off utterance ends where its quotation closes, unless the sentence goes on
+    ("replied Trinket. 'But I—' 'You what?' snapped the old eunuch.",
+     ["replied Trinket.", "'But I—'", "'You what?' snapped the old eunuch."]),
+    ("'But I—' he began.", ["'But I—' he began."]),
+    ("“Hello.” “Goodbye,” she said.", ["“Hello.”", "“Goodbye,” she said."]),
 ])
 def test_english_rules(text, expected):
     segs = segment(Document(text, "en"))
@@ -238,6 +243,11 @@ def test_english_rules(text, expected):
     ("zh", "他说：“好。”然后走了。真的吗？是的！我叫…… 叫小玄子。", ["他说：“好。”", "然后走了。", "真的吗？", "是的！", "我叫…… 叫小玄子。"]),
     ("zh", "包括以下内容：（一）甲；（二）乙。", ["包括以下内容：", "（一）甲；", "（二）乙。"]),
     ("zh", "那男孩道：“呸，你不会摔交。 ”韦小宝道：“谁说不会？”", ["那男孩道：“呸，你不会摔交。 ”", "韦小宝道：“谁说不会？”"]),
+    # dialogue (MAC-Dev): a broken-off utterance, and two quotations side by side
+    ("zh", "袭人笑问道：“你为什么——”说到这里，把眼又往四下里瞧了瞧。",
+     ["袭人笑问道：“你为什么——”", "说到这里，把眼又往四下里瞧了瞧。"]),
+    ("zh", "大喇叭说：“咚——咚——”“猛捅——猛捅——”轿前有人模仿着喇叭声说。",
+     ["大喇叭说：“咚——咚——”", "“猛捅——猛捅——”", "轿前有人模仿着喇叭声说。"]),
 ])
 def test_other_language_rules(lang, text, expected):
     segs = segment(Document(text, lang))
