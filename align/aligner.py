@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -783,8 +783,10 @@ def skip_table(best: np.ndarray, lens: np.ndarray, stray: np.ndarray | None) -> 
     return out
 
 
-def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreContext:
-    """Neighbour statistics within the band, where the real competitors are."""
+def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4, like: ScoreContext | None = None) -> ScoreContext:
+    """Neighbour statistics within the band, where the real competitors are
+    (``like``: a context of the same documents whose statistics, taken over a
+    wider band, are kept)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
@@ -794,7 +796,7 @@ def score_context(ev: Evidence, band: Band, k: int, max_side: int = 4) -> ScoreC
     # one BLAS thread: two cores, two threads.
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(1) as pool:
         tables = pool.submit(_overlap_tables, ev, band)
-        ctx = _score_context(ev, band, k, max_side)
+        ctx = _score_context(ev, band, k, max_side, like)
         ctx.ehalf_table = _ehalf_table(ev, band)
         ctx.pair_table, ctx.half_table = tables.result()
     return ctx
@@ -805,7 +807,9 @@ def _overlap_tables(ev: Evidence, band: Band) -> tuple[PairTable | None, PairTab
     return pair, _half_table(ev, band)
 
 
-def _score_context(ev: Evidence, band: Band, k: int, max_side: int) -> ScoreContext:
+def _band_stats(ev: Evidence, band: Band, k: int) -> dict:
+    """``ScoreContext`` fields from every sentence's competitors in the band: the
+    mean of its ``k`` best cosines (hubness), its best, and the skip features."""
     n, m = ev.n, ev.m
     src_hub = np.zeros(n, dtype=np.float32)
     src_best = np.zeros(n, dtype=np.float32)
@@ -832,31 +836,36 @@ def _score_context(ev: Evidence, band: Band, k: int, max_side: int) -> ScoreCont
         valid = tgt_acc > -1.0
         tgt_hub = np.where(valid.any(axis=1), np.where(valid, tgt_acc, 0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1), 0).astype(np.float32)
         tgt_best = np.where(valid.any(axis=1), tgt_acc[:, 0], 0).astype(np.float32)
+    return {"src_hub_csum": _csum(src_hub), "tgt_hub_csum": _csum(tgt_hub), "src_best": src_best, "tgt_best": tgt_best,
+            "src_skipf": skip_table(src_best, ev.src_lens, ev.src_stray),
+            "tgt_skipf": skip_table(tgt_best, ev.tgt_lens, ev.tgt_stray)}
+
+
+def _score_context(ev: Evidence, band: Band, k: int, max_side: int, like: ScoreContext | None) -> ScoreContext:
+    n, m = ev.n, ev.m
+    stats = _band_stats(ev, band, k) if like is None else {
+        key: getattr(like, key) for key in ("src_hub_csum", "tgt_hub_csum", "src_best", "tgt_best", "src_skipf", "tgt_skipf")}
     log_ratio = length_params(ev.src_lens, ev.tgt_lens)
-    src_atoms = side_atoms(ev.src_vecs, ev.src_pairs)
-    tgt_atoms = side_atoms(ev.tgt_vecs, ev.tgt_pairs)
+    kinds = 1 if max_side == 1 else 2  # single sentences need no pair atoms
+    src_atoms = side_atoms(ev.src_vecs, ev.src_pairs)[:kinds]
+    tgt_atoms = side_atoms(ev.tgt_vecs, ev.tgt_pairs)[:kinds]
     src_marks, tgt_marks = _marks(getattr(ev.pair_fn, "src_marks", None), n), _marks(getattr(ev.pair_fn, "tgt_marks", None), m)
     if src_marks is None or tgt_marks is None:
         src_marks = tgt_marks = (None, None)
     par_s = None if ev.src_par_start is None else np.cumsum(ev.src_par_start).astype(np.int64)
     par_t = None if ev.tgt_par_start is None else np.cumsum(ev.tgt_par_start).astype(np.int64)
     return ScoreContext(
-        src_hub_csum=_csum(src_hub),
-        tgt_hub_csum=_csum(tgt_hub),
+        **stats,
         src_len_csum=_csum(ev.src_lens.astype(np.float64)),
         tgt_len_csum=_csum(ev.tgt_lens.astype(np.float64)),
         log_ratio=log_ratio,
         inv_ratio=float(np.exp(-log_ratio)),
-        src_best=src_best,
-        tgt_best=tgt_best,
         src_par=par_s,
         tgt_par=par_t,
         src_marks=src_marks[0],
         tgt_marks=tgt_marks[0],
         src_inside=src_marks[1],
         tgt_inside=tgt_marks[1],
-        src_skipf=skip_table(src_best, ev.src_lens, ev.src_stray),
-        tgt_skipf=skip_table(tgt_best, ev.tgt_lens, ev.tgt_stray),
         dots={(ks, kt): BandMatrix.build(sa, ta, band, pad=max_side + 2, margin=FRAME)
               for ks, sa in enumerate(src_atoms) for kt, ta in enumerate(tgt_atoms)},
         src_norms=span_norms(src_atoms, max_side),
@@ -1448,16 +1457,19 @@ def search(ev: Evidence, cfg: AlignConfig | None = None, weights: dict[str, floa
     # many small matrix products: BLAS threads only add synchronisation cost
     with threadpool_limits(limits=1, user_api="blas"):
         band = coarse_band(ev, cfg)
-        ctx = score_context(ev, band, cfg.neighbours, cfg.longest)
-        types = cfg.bead_types()
+        like = None
         if cfg.refine and band.width <= ev.m:
             # A long document's band (narrower than the document: from the block-level
-            # pass) is still some 40 sentences wide. Every bead type is scored only
-            # near the path the short ones take through it.
-            rough = decode_evidence(ev, band, ctx, w, [t for t in types if sum(t) <= 3])
+            # pass) is still some 40 sentences wide. A first path of single sentences on
+            # their embeddings alone is cheap there; every bead type and all the evidence
+            # are then scored only near it, with neighbour statistics from the wide band.
+            bare = replace(ev, pair_fn=None, src_gloss=None, tgt_gloss=None, src_halves=None, tgt_halves=None)
+            like = score_context(bare, band, cfg.neighbours, 1)
+            rough = decode_evidence(bare, band, like, w, [(0, 1), (1, 0), (1, 1)])
             near = band_from_path(rough, ev.n, ev.m, cfg.refine)
             band = Band(np.maximum(near.lo, band.lo), np.minimum(near.hi, band.hi))
-        path = decode_evidence(ev, band, ctx, w, types)
+        ctx = score_context(ev, band, cfg.neighbours, cfg.longest, like)
+        path = decode_evidence(ev, band, ctx, w, cfg.bead_types())
     return path, ctx
 
 

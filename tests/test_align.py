@@ -78,7 +78,7 @@ def test_long_documents_use_a_narrow_band():
     assert score([(b.src, b.tgt) for b in al.beads], gold).f1 > 0.95
 
 
-def test_long_documents_are_searched_again_near_a_first_path_of_short_beads(monkeypatch):
+def test_long_documents_are_searched_again_near_a_first_path_of_single_sentences(monkeypatch):
     ev, gold = _toy_evidence(2000, 7, seed=1)
     w = A.default_weights()
     whole, _ = A.search(ev, A.AlignConfig(refine=0), w)
@@ -87,7 +87,7 @@ def test_long_documents_are_searched_again_near_a_first_path_of_short_beads(monk
     monkeypatch.setattr(A, "decode_evidence", lambda ev, band, *rest: widths.append(band.width) or decode(ev, band, *rest))
     refined, _ = A.search(ev, A.AlignConfig(refine=4), w)
     assert refined == whole
-    # the coarse pass (its own, recursive searches), the short beads' path, then the final search
+    # the coarse pass (its own, recursive searches), the 1-1 path, then the final search
     assert len(widths) >= 3 and widths[-1] < widths[-2] / 2
 
 
