@@ -40,7 +40,7 @@ class AlignConfig:
     a side may have up to ``max_one`` on the other (a long Chinese sentence
     often becomes five or six English ones; 0: no such exception). ``refine``:
     on long documents, the radius of the final search around a first path of
-    short beads (0: search the whole coarse band at once)."""
+    1-1 beads (0: search the whole coarse band at once)."""
 
     max_side: int = 4
     max_total: int = 5
