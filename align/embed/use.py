@@ -318,16 +318,22 @@ def _joined(states: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarr
     """The states of rows first..last joined, for each pair of bounds.
 
     The markers inside a run vanish: its first part keeps its start marker,
-    its last its end marker, and the token count drops by two a join.
+    its last its end marker, and the token count drops by two a join. Runs
+    are short (pairs, a sentence's halves): their rows are added one offset at
+    a time (a running sum over the document held 0.3 GB at 72k sentences and
+    took longer).
     """
-    csum = np.zeros((len(states) + 1, DIM + 1), dtype=np.float64)
-    np.cumsum(states[:, np.r_[0:DIM, STATE_DIM - 1]], axis=0, out=csum[1:])
-    sums = csum[last + 1] - csum[first]
+    span = np.asarray(last) - np.asarray(first)
     out = np.empty((len(first), STATE_DIM), dtype=np.float32)
-    out[:, :DIM] = sums[:, :DIM]
+    out[:, :DIM] = states[first, :DIM]
+    out[:, -1] = states[first, -1] - 2 * span
+    for k in range(1, int(span.max(initial=0)) + 1):
+        more = np.nonzero(span >= k)[0]
+        rows = first[more] + k
+        out[more, :DIM] += states[rows, :DIM]
+        out[more, -1] += states[rows, -1]
     out[:, DIM : 2 * DIM] = states[first, DIM : 2 * DIM]
     out[:, 2 * DIM : 3 * DIM] = states[last, 2 * DIM : 3 * DIM]
-    out[:, -1] = sums[:, -1] - 2 * (last - first)
     return out
 
 
