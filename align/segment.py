@@ -63,7 +63,7 @@ _MIDLABEL = re.compile(r"[：:；;]\s*(" + _LABEL_BODY + ")")
 # closes, and two quotations side by side (two speakers) are two sentences; neither
 # has a full stop to cut at (the empty group marks the cut).
 _DIALOGUE = {
-    True: re.compile(r"[—―]{2}[”」』]()\s*\S|[”」』]()\s*[“「『]"),
+    True: re.compile(r"[—―]{2}[”」』]()\s*[\u3400-\u9fff“「『]|[”」』]()\s*[“「『]"),
     False: re.compile(r"""[—–]['"”’]()\s+(?![a-z])\S|[”’]()\s*[“‘]"""),
 }
 # List items: "- x", "-- x", "——x", "• x".

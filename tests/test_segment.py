@@ -248,6 +248,7 @@ def test_english_rules(text, expected):
      ["袭人笑问道：“你为什么——”", "说到这里，把眼又往四下里瞧了瞧。"]),
     ("zh", "大喇叭说：“咚——咚——”“猛捅——猛捅——”轿前有人模仿着喇叭声说。",
      ["大喇叭说：“咚——咚——”", "“猛捅——猛捅——”", "轿前有人模仿着喇叭声说。"]),
+    ("zh", "“你——”，他说不下去了。", ["“你——”，他说不下去了。"]),
 ])
 def test_other_language_rules(lang, text, expected):
     segs = segment(Document(text, lang))
