@@ -113,7 +113,7 @@ def test_mac_dev_as_one_long_document_aligns_the_same_near_the_first_path():
         beads.append([(b.src, b.tgt, round(b.score, 6)) for b in pair.alignment.beads])
     assert (len(src) + 1) * (len(tgt) + 1) > cfg.coarse_limit ** 2  # searched in a band, not the full table
     assert beads[0] == beads[1]
-    # measured 0.9186, as aligned document by document (0.918)
+    # measured 0.9241, about as aligned document by document (0.926)
     assert score([(s, t) for s, t, _ in beads[1]], gold).f1 > 0.91
 
 
