@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,14 +36,38 @@ from align.pipeline import build_evidence, embed_gloss, embed_side, text_evidenc
 from align.read import document_from_text  # noqa: E402
 from align.segment import segment_lines  # noqa: E402
 
-# Epochs per family, by leave-one-out F1 (means over seeds 0-2; fewer epochs keep the
-# averaged weights nearer their start). MAC-Dev (zh-en): 5 .9208, 8 .9221, 12 .9202,
-# 20 .9175, 30 .9166; Text+Berg (default): 8 .8986, 12 .9026, 20 .9037.
-EPOCHS = {"zh-en": 8, "default": 20}
-# The score bonus of a wrong bead in loss-augmented search, per family. MAC-Dev: cost 1
-# .9221, 1.5 .9234, 2 .9244, 3 .9235 (seeds 0-2; seeds 3-4 at 2: .9243/.9235 against
-# .9223/.9207 at 1); Text+Berg: 0.5 .8972, 1 .9037, 2 .8987.
-COST = {"zh-en": 2.0, "default": 1.0}
+@dataclass(frozen=True)
+class Family:
+    """One family's training settings, each chosen by leave-one-out F1 (means over
+    seeds 0-2 unless said otherwise).
+
+    epochs: fewer keep the averaged weights nearer their start. MAC-Dev (zh-en): 5 .9208,
+    8 .9221, 12 .9202, 20 .9175, 30 .9166; Text+Berg (default): 8 .8986, 12 .9026, 20 .9037.
+    cost: the score bonus of a wrong bead in loss-augmented search. MAC-Dev: 1 .9221,
+    1.5 .9234, 2 .9244, 3 .9235 (seeds 3-4 at 2: .9243/.9235 against .9223/.9207 at 1);
+    Text+Berg: 0.5 .8972, 1 .9037, 2 .8987.
+    max_one: 1-5 and 1-6 beads gain MAC-Dev +0.003 but cost Text+Berg 0.006.
+    excluded: weights kept at 0. The Gale-Church length term gains +0.006 on MAC-Dev but
+    loses 0.009 on Text+Berg; the sentence halves' features gain MAC-Dev +0.006 but cost
+    Text+Berg 0.004-0.005; bead-type weights of the weakest sentence's cosine, the skip
+    features against the document's median and the 0-1 run bonus gain Text+Berg +0.002
+    but cost MAC-Dev up to 0.003 on some seeds.
+    """
+
+    epochs: int
+    cost: float
+    max_one: int
+    excluded: tuple[str, ...]
+
+
+def _typed_weakest(max_one: int) -> tuple[str, ...]:
+    return tuple(f"{A.type_name(a, b)}:weakest" for a, b in A.AlignConfig(max_one=max_one).bead_types() if a and b)
+
+
+FAMILIES = {
+    "zh-en": Family(epochs=8, cost=2.0, max_one=6, excluded=_typed_weakest(6) + ("skip_rel", "skip_nb", "run01")),
+    "default": Family(epochs=20, cost=1.0, max_one=0, excluded=("gc",) + A.HALF_FEATURES),
+}
 CORPORA = {"mac-dev": ("src", "tgt", "zh", "en"), "textberg-de-fr": ("de", "fr", "de", "fr")}
 
 
@@ -66,7 +91,8 @@ def load_corpus(root: Path, name: str, encoder, halves: bool) -> list[T.Training
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared")
-    ap.add_argument("--epochs", type=int, help=f"training epochs for every family (default: {EPOCHS})")
+    ap.add_argument("--epochs", type=int, help="training epochs for every family (default: "
+                    + ", ".join(f"{k} {f.epochs}" for k, f in FAMILIES.items()) + ")")
     ap.add_argument("--corpus", choices=sorted(CORPORA), help="only this corpus's leave-one-out runs")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0], help="training seeds (default: 0)")
     ap.add_argument("--write", action="store_true", help="store the weights in align/weights.json")
@@ -80,25 +106,17 @@ def main() -> None:
     t0 = time.time()
     out = {"trained_on": sorted(CORPORA), "families": {}}
     extra: list = []  # earlier corpora, whose documents also train later families
-    # the Gale-Church length term gains +0.006 LOO F1 on MAC-Dev but loses 0.009 on Text+Berg
-    # Bead-type weights of the weakest sentence's cosine, the skip features against the
-    # document's median and the 0-1 run bonus gain LOO F1 on Text+Berg (+0.002 over 3 seeds)
-    # but cost MAC-Dev up to 0.003 on some seeds: they stay 0 in the zh-en family.
-    # 1-5 and 1-6 beads gain MAC-Dev +0.003 (mean of 3 seeds) but cost Text+Berg 0.006;
-    # the sentence halves' features gain MAC-Dev +0.006 but cost Text+Berg 0.004-0.005.
-    max_one = {"zh-en": 6, "default": 0}
-    typed_weak = tuple(f"{A.type_name(a, b)}:weakest" for a, b in A.AlignConfig(max_one=max(max_one.values())).bead_types() if a and b)
-    excluded = {"zh-en": typed_weak + ("skip_rel", "skip_nb", "run01"), "default": ("gc",) + A.HALF_FEATURES}
     done = False
     for name, family in (("mac-dev", "zh-en"), ("textberg-de-fr", "default")):
         if done:  # later corpora are not needed for the one asked for
             break
         done = args.corpus == name
+        fam = FAMILIES[family]
         # embedded as align run will: halves only where the family's weights may use them
-        halves = not set(A.HALF_FEATURES) <= set(excluded[family])
+        halves = not set(A.HALF_FEATURES) <= set(fam.excluded)
         docs = load_corpus(bench / name, name, encoder, halves)
-        cfg = A.AlignConfig(max_one=max_one[family])
-        epochs = args.epochs or EPOCHS[family]
+        cfg = A.AlignConfig(max_one=fam.max_one)
+        epochs = args.epochs or fam.epochs
         prepared = T.prepare(docs, cfg)
         train_extra = T.prepare([d for e in extra for d in load_corpus(bench / e, e, encoder, halves)], cfg)
         extra = extra + [name]
@@ -111,7 +129,7 @@ def main() -> None:
             x_seed, y_seed = [], []
             for held in range(len(docs)):  # leave one document out
                 w = T.train_ssvm(train_extra + [p for i, p in enumerate(prepared) if i != held], cfg, epochs=epochs,
-                                 seed=seed, cost=COST[family], exclude=excluded[family])
+                                 seed=seed, cost=fam.cost, exclude=fam.excluded)
                 p = prepared[held]
                 path = T.decode(p, w)
                 total = total.add(score(T._beads(path), p.doc.gold))
@@ -136,14 +154,14 @@ def main() -> None:
         print(f"{name}: confidence calibration (held-out half of the beads)\n    bin        beads  correct")
         for lo, hi, count, acc in T.calibration_table(p_, y[~half]):
             print(f"    {lo:.1f}-{hi:.1f}   {count:5d}   {acc:.3f}")
-        w = T.train_ssvm(train_extra + prepared, cfg, epochs=epochs, cost=COST[family], exclude=excluded[family])
+        w = T.train_ssvm(train_extra + prepared, cfg, epochs=epochs, cost=fam.cost, exclude=fam.excluded)
         out["families"][family] = {
             "corpus": name,
             "also_trained_on": sorted({p.doc.name.split("/")[0] for p in train_extra}),
             "leave_one_out_f1": round(total.f1, 4),
             "max_one": cfg.max_one,
             "epochs": epochs,
-            "cost": COST[family],
+            "cost": fam.cost,
             "weights": {k: round(v, 6) for k, v in sorted(w.items())},
             "confidence": [round(float(c), 6) for c in T.fit_logistic(x, y)],
         }
