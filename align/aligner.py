@@ -807,6 +807,10 @@ def _overlap_tables(ev: Evidence, band: Band) -> tuple[PairTable | None, PairTab
     return pair, _half_table(ev, band)
 
 
+# ``ScoreContext`` fields that depend on the band's competitors (``_band_stats``)
+BAND_STATS = ("src_hub_csum", "tgt_hub_csum", "src_best", "tgt_best", "src_skipf", "tgt_skipf")
+
+
 def _band_stats(ev: Evidence, band: Band, k: int) -> dict:
     """``ScoreContext`` fields from every sentence's competitors in the band: the
     mean of its ``k`` best cosines (hubness), its best, and the skip features."""
@@ -836,15 +840,13 @@ def _band_stats(ev: Evidence, band: Band, k: int) -> dict:
         valid = tgt_acc > -1.0
         tgt_hub = np.where(valid.any(axis=1), np.where(valid, tgt_acc, 0).sum(axis=1) / np.maximum(valid.sum(axis=1), 1), 0).astype(np.float32)
         tgt_best = np.where(valid.any(axis=1), tgt_acc[:, 0], 0).astype(np.float32)
-    return {"src_hub_csum": _csum(src_hub), "tgt_hub_csum": _csum(tgt_hub), "src_best": src_best, "tgt_best": tgt_best,
-            "src_skipf": skip_table(src_best, ev.src_lens, ev.src_stray),
-            "tgt_skipf": skip_table(tgt_best, ev.tgt_lens, ev.tgt_stray)}
+    return dict(zip(BAND_STATS, (_csum(src_hub), _csum(tgt_hub), src_best, tgt_best,
+                                 skip_table(src_best, ev.src_lens, ev.src_stray), skip_table(tgt_best, ev.tgt_lens, ev.tgt_stray))))
 
 
 def _score_context(ev: Evidence, band: Band, k: int, max_side: int, like: ScoreContext | None) -> ScoreContext:
     n, m = ev.n, ev.m
-    stats = _band_stats(ev, band, k) if like is None else {
-        key: getattr(like, key) for key in ("src_hub_csum", "tgt_hub_csum", "src_best", "tgt_best", "src_skipf", "tgt_skipf")}
+    stats = _band_stats(ev, band, k) if like is None else {key: getattr(like, key) for key in BAND_STATS}
     log_ratio = length_params(ev.src_lens, ev.tgt_lens)
     kinds = 1 if max_side == 1 else 2  # single sentences need no pair atoms
     src_atoms = side_atoms(ev.src_vecs, ev.src_pairs)[:kinds]
